@@ -1,0 +1,39 @@
+"""Errors the harness reports to its user, each mapped to a CLI exit code.
+
+Exit codes: 0 all checks passed, 1 a check failed, 2 usage or target error (one-line cause).
+"""
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base class: something the user must fix before a run can mean anything (exit code 2)."""
+
+    exit_code = 2
+
+
+class UsageError(HarnessError):
+    """Bad command line, option value or scenario selection."""
+
+
+class ScenarioError(HarnessError):
+    """A scenario file or blueprint is malformed; the message names the file and the problem."""
+
+
+class TargetError(HarnessError):
+    """The system under test cannot be started, reached, or died: port in use, unreachable, crashed."""
+
+
+class TargetUnreachable(TargetError):
+    pass
+
+
+class TargetCrashed(TargetError):
+    """The target process exited while the harness needed it."""
+
+
+class PortInUse(TargetError):
+    pass
+
+
+class BrowserUnavailable(HarnessError):
+    """No usable Chromium: neither /usr/bin/chromium nor Playwright's own browser could be launched."""
