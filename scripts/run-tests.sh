@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The project's tests: unit, reference target, integration, browser; then the self-verification
+# (every planted fault must be caught by its expected check). This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
