@@ -1,0 +1,215 @@
+"""Fixtures for the Playwright tests of the reference web client.
+
+* The reference server runs as a real subprocess (`python -m harness.reference --port 0 [--fault …]`);
+  its `listening on http://…` line is awaited with a bound, and it is terminated (then killed) at
+  teardown, so no process outlives the test session.
+* Chromium comes from `harness.clients.chromium.launch_chromium` (Debian's binary and its flags). When no
+  browser can start, the tests are skipped with the one-line cause.
+* `Api` is a minimal httpx REST client ("a second client") for seeding and for remote mutations.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+from typing import AsyncIterator, Callable, Iterator
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from harness.clients.chromium import launch_chromium
+from harness.errors import BrowserUnavailable
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 5.0
+LISTENING_RE = re.compile(r"listening on (http://\S+)")
+SESSION_KEY = "filament.auth.session.v1"
+PASSWORD = "correct horse battery staple"
+
+
+class ReferenceServer:
+    """One `python -m harness.reference` subprocess; `url` is its origin (web client and API)."""
+
+    def __init__(self, faults: tuple[str, ...] = ()) -> None:
+        args = [sys.executable, "-m", "harness.reference", "--port", "0"]
+        for fault in faults:
+            args += ["--fault", fault]
+        self.faults = faults
+        self.url: str | None = None
+        self._log: deque[str] = deque(maxlen=200)
+        self._ready = threading.Event()
+        self.proc = subprocess.Popen(
+            args, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1,
+        )
+        # A reader thread drains the pipe for the whole run, so a chatty server never blocks on it.
+        self._reader = threading.Thread(target=self._read, name="reference-server-log", daemon=True)
+        self._reader.start()
+        if not self._ready.wait(STARTUP_TIMEOUT_S) or self.url is None:
+            self.stop()
+            raise RuntimeError(f"reference server {faults or ''} did not report 'listening on' within "
+                               f"{STARTUP_TIMEOUT_S:.0f}s; log tail:\n{self.log_tail()}")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._log.append(line.rstrip("\n"))
+            match = LISTENING_RE.search(line)
+            if match and self.url is None:
+                self.url = match.group(1).rstrip("/")
+                self._ready.set()
+        self._ready.set()  # EOF: the process ended; the waiter sees url is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(list(self._log)[-lines:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT_S)
+        self._reader.join(STOP_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def reference_server() -> Iterator[ReferenceServer]:
+    """A fault-free reference server shared by the session."""
+    server = ReferenceServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def start_reference_server() -> Iterator[Callable[..., ReferenceServer]]:
+    """Factory for servers with planted faults; every server it started is stopped at teardown."""
+    started: list[ReferenceServer] = []
+
+    def start(*faults: str) -> ReferenceServer:
+        server = ReferenceServer(tuple(faults))
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        try:
+            browser = await launch_chromium(playwright)
+        except BrowserUnavailable as exc:
+            pytest.skip(str(exc))
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def context(chromium: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh browser context (own sessionStorage); any uncaught page error fails the test."""
+    ctx = await chromium.new_context()
+    ctx.set_default_timeout(5000)
+    page_errors: list[str] = []
+    ctx.on("weberror", lambda web_error: page_errors.append(str(web_error.error)))
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+    assert not page_errors, f"uncaught errors in the page: {page_errors}"
+
+
+def unique_username(prefix: str = "u") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+class Api:
+    """A second client: plain REST calls with its own login (REST.md §6, §8–§10)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
+        self.auth: dict | None = None
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def call(self, method: str, path: str, json_body: dict | None = None, expect: int = 200) -> dict | None:
+        headers = {"authorization": f"Bearer {self.auth['access_token']}"} if self.auth else {}
+        response = await self.http.request(method, path, json=json_body, headers=headers)
+        assert response.status_code == expect, f"{method} {path} -> {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    async def register(self, username: str, password: str = PASSWORD) -> None:
+        assert await self.call("POST", "/auth/register", {"username": username, "password": password}) == {"accepted": True}
+
+    async def login(self, username: str, password: str = PASSWORD) -> dict:
+        self.auth = await self.call("POST", "/auth/login", {"username": username, "password": password})
+        return self.auth
+
+    def session_value(self) -> str:
+        """The sessionStorage value the web client expects (WEB_UI.md §1 "Session storage")."""
+        assert self.auth is not None
+        return json.dumps({
+            "accessToken": self.auth["access_token"],
+            "refreshToken": self.auth["refresh_token"],
+            "expiresAtUnix": int(time.time()) + int(self.auth["expires_in_secs"]),
+        })
+
+    async def create_workspace(self, name: str, channel: str, visibility: str = "private") -> tuple[str, str]:
+        guild = await self.call("POST", "/guilds", {"name": name, "visibility": visibility})
+        chan = await self.call("POST", f"/guilds/{guild['guild_id']}/channels", {"name": channel, "kind": "text"})
+        return guild["guild_id"], chan["channel_id"]
+
+    async def send(self, guild_id: str, channel_id: str, content: str) -> str:
+        body = await self.call("POST", f"/guilds/{guild_id}/channels/{channel_id}/messages", {"content": content})
+        return body["message_id"]
+
+    async def edit(self, guild_id: str, channel_id: str, message_id: str, content: str) -> None:
+        await self.call("PATCH", f"/guilds/{guild_id}/channels/{channel_id}/messages/{message_id}", {"content": content})
+
+    async def rename(self, guild_id: str, name: str, visibility: str = "private") -> None:
+        await self.call("PATCH", f"/guilds/{guild_id}", {"name": name, "visibility": visibility})
+
+
+@pytest.fixture
+async def api_factory() -> AsyncIterator[Callable[[str], Api]]:
+    clients: list[Api] = []
+
+    def make(base_url: str) -> Api:
+        client = Api(base_url)
+        clients.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def open_seeded_app(context: BrowserContext, server: ReferenceServer, api: Api) -> Page:
+    """Open /app already logged in as `api`'s user by seeding sessionStorage before the app boots."""
+    # Init scripts also run in the initial about:blank document, where sessionStorage is off limits.
+    await context.add_init_script(
+        f"if (window.location.origin === {json.dumps(server.url)}) "
+        f"window.sessionStorage.setItem({json.dumps(SESSION_KEY)}, {json.dumps(api.session_value())});")
+    page = await context.new_page()
+    await page.goto(f"{server.url}/app")
+    return page
