@@ -1,0 +1,241 @@
+"""The Target seam: a running system under test and its URLs (docs/architecture.md, "The seams").
+
+A target is started, probed for readiness (bounded polling of ``GET /health`` → 200
+``{"status":"ok"}``), and can be stopped, killed and restarted for fault injection. Every wait is
+bounded and ends in a :class:`harness.errors.TargetError` with a one-line cause.
+
+Targets are also async context managers::
+
+    async with make_target("reference") as target:
+        ...                       # started; stopped on exit
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import socket
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from harness.errors import PortInUse, TargetCrashed, TargetError, TargetUnreachable
+
+__all__ = [
+    "Target",
+    "HEALTH_PATH",
+    "DEFAULT_READY_TIMEOUT",
+    "wait_ready",
+    "probe_health",
+    "gateway_url_for",
+    "origin_of",
+    "port_in_use",
+    "check_port_free",
+    "describe_transport_error",
+]
+
+HEALTH_PATH = "/health"
+GATEWAY_PATH = "/gateway/ws"
+DEFAULT_READY_TIMEOUT = 20.0
+"""Seconds a started process gets to answer ``GET /health`` with 200."""
+
+
+class Target(ABC):
+    """A running system under test (see docs/architecture.md).
+
+    Subclasses provide ``description``, ``rest_url``, ``gateway_url``, ``web_url`` and
+    ``supports_restart``; the URL properties raise :class:`TargetError` before the target knows them.
+    """
+
+    description: str
+    rest_url: str
+    gateway_url: str
+    web_url: str | None
+    supports_restart: bool = False
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Bring the target up and wait (bounded) until ``GET /health`` answers 200."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Graceful stop, then kill after a bound. Idempotent."""
+
+    @abstractmethod
+    async def kill(self) -> None:
+        """Stop at once (SIGKILL): a crash, as far as clients can tell."""
+
+    @abstractmethod
+    async def restart(self) -> None:
+        """Stop (if running) and start again with the same database."""
+
+    @abstractmethod
+    def alive(self) -> bool:
+        """Whether the target's process (if the harness owns one) is running."""
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the target's output, if the harness captures it."""
+        return ""
+
+    async def __aenter__(self) -> "Target":
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def __repr__(self) -> str:
+        try:
+            return f"<{type(self).__name__} {self.description}>"
+        except Exception:  # pragma: no cover
+            return f"<{type(self).__name__}>"
+
+
+# ---------------------------------------------------------------------------------------- URLs
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def gateway_url_for(rest_url: str) -> str:
+    """``ws://host:port/gateway/ws`` at the origin of ``rest_url`` (the gateway is never under /api)."""
+    parts = urlsplit(rest_url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, GATEWAY_PATH, "", ""))
+
+
+def host_port_of(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise TargetError(f"not an absolute URL: {url!r}")
+    port = parts.port or (443 if parts.scheme in ("https", "wss") else 80)
+    return parts.hostname, port
+
+
+# ---------------------------------------------------------------------------------------- ports
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "0.0.0.0", "::1", "::", "[::1]"}
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on ``host:port`` (checked by binding like a server would)."""
+    if port == 0:
+        return False
+    bind_host = "127.0.0.1" if host in ("localhost",) else host.strip("[]")
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((bind_host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return True
+            raise
+    return False
+
+
+def check_port_free(url: str, *, what: str) -> None:
+    """Raise :class:`PortInUse` when the local port ``url`` names is already taken."""
+    host, port = host_port_of(url)
+    if host not in _LOCAL_HOSTS:
+        return
+    try:
+        busy = port_in_use(host, port)
+    except OSError:
+        return
+    if busy:
+        raise PortInUse(
+            f"port {port} on {host} is already in use; {what} cannot serve {url} "
+            f"(stop whatever listens there, or choose another port)"
+        )
+
+
+# ---------------------------------------------------------------------------------------- readiness
+def describe_transport_error(exc: BaseException) -> str:
+    """A short human cause for a connection-level failure: 'connection refused', 'timed out', …"""
+    text = str(exc) or type(exc).__name__
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(chain) < 8:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(e, ConnectionResetError):
+            return "connection reset by peer"
+        if isinstance(e, socket.gaierror):
+            return f"cannot resolve host ({e.strerror or e})"
+        if isinstance(e, (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException)):
+            return "timed out"
+    low = text.lower()
+    if "connection refused" in low or "connect call failed" in low or "errno 111" in low:
+        return "connection refused"
+    if "reset" in low:
+        return "connection reset by peer"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"server closed the connection unexpectedly ({text})"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+async def probe_health(client: httpx.AsyncClient, rest_url: str) -> tuple[bool, str]:
+    """One ``GET /health``. Returns (ready, cause-if-not)."""
+    url = rest_url.rstrip("/") + HEALTH_PATH
+    try:
+        resp = await client.get(url)
+    except (httpx.TransportError, OSError) as exc:
+        return False, f"cannot reach {url} ({describe_transport_error(exc)})"
+    if resp.status_code != 200:
+        return False, f"GET {url} answered {resp.status_code}"
+    try:
+        body = resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return False, f"GET {url} answered 200 but not JSON"
+    if body != {"status": "ok"}:
+        return False, f"GET {url} answered 200 with {json.dumps(body)[:120]} instead of {{\"status\":\"ok\"}}"
+    return True, ""
+
+
+async def wait_ready(
+    rest_url: str,
+    *,
+    timeout: float,
+    name: str,
+    exited: Callable[[], str | None] | None = None,
+    unreachable_fails_fast: bool = False,
+) -> None:
+    """Poll ``GET /health`` until it answers 200 ``{"status":"ok"}`` or ``timeout`` passes.
+
+    ``exited`` is consulted between probes: when it returns a message, the target's process has died
+    and :class:`TargetCrashed` is raised with it. ``unreachable_fails_fast`` (for targets that should
+    already be running) raises :class:`TargetUnreachable` on the first refused connection.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    last = "no probe yet"
+    async with httpx.AsyncClient(timeout=httpx.Timeout(2.0), trust_env=False) as client:
+        while True:
+            if exited is not None:
+                crash = exited()
+                if crash:
+                    raise TargetCrashed(crash)
+            ok, last = await probe_health(client, rest_url)
+            if ok:
+                return
+            if unreachable_fails_fast and last.startswith("cannot reach"):
+                raise TargetUnreachable(last)
+            if time.monotonic() >= deadline:
+                if exited is not None:
+                    crash = exited()
+                    if crash:
+                        raise TargetCrashed(crash)
+                if last.startswith("cannot reach"):
+                    raise TargetUnreachable(f"{name} not ready after {timeout:g}s: {last}")
+                raise TargetError(f"{name} not ready after {timeout:g}s: {last}")
+            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 1.5, 0.25)

@@ -1,0 +1,82 @@
+"""``url:`` target: a server that is already running; the harness only probes it.
+
+``start`` is a readiness probe (``GET /health`` → 200 ``{"status":"ok"}``): a refused connection
+fails at once with :class:`TargetUnreachable` ("cannot reach http://… (connection refused)"), any
+other not-ready answer is retried until ``ready_timeout``. The harness does not own the process, so
+``kill`` and ``restart`` are unsupported (a clear :class:`TargetError`) and ``stop`` only forgets it.
+
+The REST base may carry a path prefix (``https://chat.example/api``, the web client's proxied
+layout); the gateway is then derived from the origin (``wss://chat.example/gateway/ws``) unless
+``gateway_url`` is given.
+"""
+from __future__ import annotations
+
+from harness.errors import TargetError, UsageError
+from harness.redact import Redactor
+from harness.targets.base import Target, gateway_url_for, host_port_of, origin_of, wait_ready
+
+__all__ = ["UrlTarget"]
+
+
+class UrlTarget(Target):
+    supports_restart = False
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        gateway_url: str | None = None,
+        web_url: str | None = None,
+        ready_timeout: float = 5.0,
+        redactor: Redactor | None = None,
+    ) -> None:
+        if not url or "://" not in url or not url.split("://", 1)[0] in ("http", "https"):
+            raise UsageError(f"url: targets need an http(s) URL, e.g. url:http://127.0.0.1:3000 (got {url!r})")
+        host_port_of(url)
+        self._url = url.rstrip("/")
+        self._gateway_url = gateway_url
+        self._web_url = web_url
+        self.ready_timeout = ready_timeout
+        self.redactor = redactor or Redactor()
+        self._started = False
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"url ({self.redactor.redact_url(self._url)})"
+
+    @property
+    def rest_url(self) -> str:  # type: ignore[override]
+        return self._url
+
+    @property
+    def gateway_url(self) -> str:  # type: ignore[override]
+        return self._gateway_url or gateway_url_for(self._url)
+
+    @property
+    def web_url(self) -> str | None:  # type: ignore[override]
+        return self._web_url or origin_of(self._url) + "/"
+
+    def alive(self) -> bool:
+        """Whether :meth:`start` found it ready (the harness cannot see the process)."""
+        return self._started
+
+    async def start(self) -> None:
+        await wait_ready(
+            self._url, timeout=self.ready_timeout, name=self.description, unreachable_fails_fast=True
+        )
+        self._started = True
+
+    async def stop(self) -> None:
+        self._started = False
+
+    async def kill(self) -> None:
+        raise TargetError(
+            f"{self.description}: the harness does not own this server's process, so it cannot kill it "
+            "(use a reference or command: target for crash faults)"
+        )
+
+    async def restart(self) -> None:
+        raise TargetError(
+            f"{self.description}: the harness does not own this server's process, so it cannot restart it "
+            "(use a reference or command: target for restart faults)"
+        )
