@@ -31,7 +31,7 @@ class LatencyStats(_Model):
 
 
 class FailureRecord(_Model):
-    check: Literal["contract", "delivery", "convergence", "redaction"]
+    check: Literal["contract", "delivery", "convergence", "redaction", "ui"]
     kind: str
     message: str
     severity: Literal["error", "warning"] = "error"

@@ -17,6 +17,8 @@ class CheckClass(StrEnum):
     """Client replica vs fresh REST snapshot with the client's own credentials, and vs the model."""
     REDACTION = "redaction"
     """Forbidden field names and values anywhere in a payload (GATEWAY.md §7)."""
+    UI = "ui"
+    """Web-client entry points and accessible names (WEB_UI.md §3), checked through Playwright."""
 
 
 Severity = Literal["error", "warning"]

@@ -1,0 +1,104 @@
+"""A replica kept live the way a real client keeps its state: events from one gateway connection are
+reduced as they arrive, and the REST re-reads the reducer asks for run in the background, in order.
+
+The reducer itself (harness.model.replica) is pure; this module only wires it to a connection and to
+the client's REST session, and tells the settle loop whether any re-read is still under way.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from harness.clients.gateway import GatewayConnection
+from harness.clients.rest import RestSession
+from harness.clients.snapshot import SnapshotError, fetch_part, fetch_view
+from harness.history import ReceivedFrame
+from harness.model.replica import Refetch, Replica
+from harness.model.views import ClientView, Scope
+
+log = logging.getLogger(__name__)
+
+
+class LiveReplica:
+    def __init__(self, label: str, rest: RestSession) -> None:
+        self.label = label
+        self.rest = rest
+        self.replica = Replica()
+        self.errors: list[str] = []
+        """REST re-reads that failed (reported by the runner, never swallowed)."""
+        self._queue: asyncio.Queue[Refetch] = asyncio.Queue()
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._worker: asyncio.Task[None] | None = None
+        self._source: GatewayConnection | None = None
+
+    async def hydrate(self, scope: Scope) -> None:
+        """Boot from a fresh REST snapshot (also after a reconnect: events missed are never replayed)."""
+        view = await fetch_view(self.rest, scope)
+        self.replica.hydrate(view)
+
+    def follow(self, connection: GatewayConnection) -> None:
+        """Reduce every frame of ``connection`` from now on (replacing any earlier source)."""
+        if self._source is not None:
+            self._source.remove_on_frame(self._on_frame)
+        self._source = connection
+        connection.on_frame(self._on_frame)
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name=f"replica-{self.label}")
+
+    def after_own_mutation(self, mutation: Any, result: Any) -> None:
+        """What the client learns from its own REST response (e.g. the guild list after a join)."""
+        self._enqueue(self.replica.after_own_mutation(mutation, result))
+
+    @property
+    def idle(self) -> bool:
+        return self._pending == 0
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    def view(self) -> ClientView:
+        return self.replica.view()
+
+    def scope(self) -> Scope:
+        return self.replica.scope()
+
+    async def close(self) -> None:
+        if self._source is not None:
+            self._source.remove_on_frame(self._on_frame)
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+    def _on_frame(self, frame: ReceivedFrame) -> None:
+        if frame.event_type is None or not isinstance(frame.data, dict):
+            return
+        self._enqueue(self.replica.apply(frame.event_type, frame.data))
+
+    def _enqueue(self, refetches: list[Refetch]) -> None:
+        for refetch in refetches:
+            self._pending += 1
+            self._idle.clear()
+            self._queue.put_nowait(refetch)
+
+    async def _work(self) -> None:
+        while True:
+            refetch = await self._queue.get()
+            try:
+                fetched = await fetch_part(self.rest, refetch)
+                self._enqueue(self.replica.merge(refetch, fetched))
+            except (SnapshotError, OSError) as exc:
+                self.errors.append(f"{self.label}: re-reading {refetch.kind} failed: {exc}")
+            except Exception as exc:  # keep the worker alive; the failure is reported, not lost
+                log.exception("replica worker of %s", self.label)
+                self.errors.append(f"{self.label}: re-reading {refetch.kind} failed: {exc!r}")
+            finally:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.set()

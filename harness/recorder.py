@@ -1,0 +1,71 @@
+"""Everything one scenario run observed, in one place: the actions it performed (with their invoke
+times), what the model expected of each, and the frame sources of every connection (simulated or
+browser). Checks read it; nothing here judges anything.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Protocol
+
+from harness.history import Action, ActionKind, ConnectionClosed, ConnectionId, Outcome, ReceivedFrame
+from harness.model.expectations import ExpectedEvent
+
+
+class FrameSource(Protocol):
+    """A connection's recorded frames and how it ended (GatewayConnection and browser sockets)."""
+
+    frames: list[ReceivedFrame]
+    closed: ConnectionClosed | None
+
+
+class Recorder:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started_at = clock()
+        self.actions: list[Action] = []
+        self.expectations: list[ExpectedEvent] = []
+        self.sources: dict[ConnectionId, FrameSource] = {}
+        self.conn_clients: dict[ConnectionId, str] = {}
+
+    # ---- actions ----------------------------------------------------------------------------------
+
+    @property
+    def next_step(self) -> int:
+        return len(self.actions)
+
+    def begin(self, kind: ActionKind, name: str, client: str | None, **detail: Any) -> Action:
+        action = Action(step=self.next_step, kind=kind, name=name, client=client, invoked_at=self.clock(),
+                        detail=dict(detail))
+        self.actions.append(action)
+        return action
+
+    def finish(self, action: Action, outcome: Outcome, status: int | None = None, **detail: Any) -> None:
+        action.completed_at = self.clock()
+        action.outcome = outcome
+        action.status = status
+        action.detail.update(detail)
+
+    def expect(self, events: Iterable[ExpectedEvent]) -> None:
+        self.expectations.extend(events)
+
+    def invoked_at_by_step(self) -> dict[int, float]:
+        return {action.step: action.invoked_at for action in self.actions}
+
+    # ---- connections ------------------------------------------------------------------------------
+
+    def add_connection(self, conn: ConnectionId, client: str, source: FrameSource) -> None:
+        self.sources[conn] = source
+        self.conn_clients[conn] = client
+
+    def frames_by_conn(self) -> dict[ConnectionId, list[ReceivedFrame]]:
+        return {conn: list(source.frames) for conn, source in self.sources.items()}
+
+    def all_frames(self) -> list[ReceivedFrame]:
+        return [frame for source in self.sources.values() for frame in list(source.frames)]
+
+    def closes(self) -> list[ConnectionClosed]:
+        return [source.closed for source in self.sources.values() if source.closed is not None]
+
+    def frame(self, conn: ConnectionId, seq: int) -> ReceivedFrame | None:
+        frames = self.sources[conn].frames
+        return frames[seq] if 0 <= seq < len(frames) else None

@@ -1,0 +1,499 @@
+"""Run one scenario against a started target: seed the world, connect the observers, perform the steps,
+settle after each, and judge the history.
+
+Settling never sleeps a fixed time: it polls (short, growing intervals) until every MUST delivery of
+the step has arrived, every replica's REST re-reads are done and every replica equals a fresh REST
+snapshot and the model's projection — or until the deadline. A quiet period at the end catches late
+leaks and duplicates (Complement's ``MustSyncUntil``; Jepsen's history of operations).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.checks.convergence import check_convergence, check_verdict
+from harness.checks.types import CheckClass, CheckFailure
+from harness.clients.gateway import GatewayConnection
+from harness.clients.live_replica import LiveReplica
+from harness.clients.rest import RestSession
+from harness.clients.simulated import SimulatedClient
+from harness.clients.snapshot import SnapshotError, fetch_view
+from harness.errors import HarnessError, ScenarioError, TargetError
+from harness.evaluate import Evaluator, protocol_profile
+from harness.leak_probe import annotate_leaks
+from harness.model.mutations import GATEWAY_SENT, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
+from harness.model.oracle import Model
+from harness.recorder import Recorder
+from harness.redact import Redactor
+from harness.results import (
+    ClientRecord, ScenarioResult, StepRecord, failure_record, latency_stats,
+)
+from harness.scenario import ClientSpec, ScenarioSpec, StepSpec
+from harness.seeding import seed_plan
+from harness.steps import Connect, Disconnect, Nemesis, Subscribe, resolve_step
+from harness.targets.base import Target
+
+log = logging.getLogger(__name__)
+
+POLL_FIRST_S = 0.01
+POLL_MAX_S = 0.1
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    deadline_s: float = 2.0
+    quiet_s: float = 0.25
+    profile: str = "current"
+    namespace: str = field(default_factory=lambda: secrets.token_hex(3))
+    """Suffix that keeps usernames unique on a shared target."""
+    scenario_timeout_s: float = 300.0
+    disabled_checks: frozenset[CheckClass] = frozenset()
+
+
+@dataclass
+class Observer:
+    """One client of the scenario: its spec, its session, and the replica its primary connection feeds."""
+
+    spec: ClientSpec
+    sim: SimulatedClient
+    replica: LiveReplica
+    subscriptions: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def primary(self) -> GatewayConnection:
+        return self.sim.connections[0]
+
+
+class ScenarioAborted(Exception):
+    """The scenario cannot continue meaningfully (e.g. seeding was refused); failures are recorded."""
+
+
+class ScenarioRunner:
+    def __init__(self, target: Target, options: RunnerOptions, redactor: Redactor) -> None:
+        self.target = target
+        self.options = options
+        self.redactor = redactor
+
+    async def run(self, spec: ScenarioSpec) -> ScenarioResult:
+        """Run a whole scenario: world, observers, every step, final judgement."""
+        session = self.open(spec)
+        return await session.run()
+
+    def open(self, spec: ScenarioSpec) -> "ScenarioSession":
+        """A scenario driven step by step (the Hypothesis state machine generates its steps live):
+        ``await s.start()``, then ``await s.step(step_spec)`` any number of times, then ``await s.finish()``."""
+        return ScenarioSession(spec, self.target, self.options, self.redactor)
+
+
+class ScenarioSession:
+    """State of one scenario run (one instance per run; never reused)."""
+
+    def __init__(self, spec: ScenarioSpec, target: Target, options: RunnerOptions, redactor: Redactor) -> None:
+        self.spec = spec
+        self.target = target
+        self.options = options
+        self.redactor = redactor
+        self.clock = time.monotonic
+        self.model = Model()
+        self.recorder = Recorder(self.clock)
+        self.evaluator = Evaluator(self.model, self.recorder, redactor, deadline_s=self._deadline,
+                                   disabled=options.disabled_checks)
+        self.seed_sessions: dict[str, RestSession] = {}
+        self.observers: dict[str, Observer] = {}
+        self.failures: list[CheckFailure] = []
+        self.latencies: list[Any] = []
+        self.error: str | None = None
+        self._started = self.clock()
+        self._steps = 0
+        self._closed = False
+
+    @property
+    def _deadline(self) -> float:
+        return self.spec.deadline_s or self.options.deadline_s
+
+    # ---- the run ----------------------------------------------------------------------------------
+
+    async def run(self) -> ScenarioResult:
+        async def everything() -> None:
+            await self.start()
+            for step_spec in self.spec.steps:
+                await self.step(step_spec)
+
+        await self._guarded(everything())
+        return await self.finish()
+
+    async def start(self) -> None:
+        """Seed the world, connect and subscribe every observer, hydrate replicas, settle once."""
+        await self._seed()
+        for client_spec in self.spec.clients:
+            await self._add_observer(client_spec)
+        await self._hydrate_all()
+        await self._settle(step=None)
+
+    async def step(self, step_spec: StepSpec) -> list[CheckFailure]:
+        """Perform one step and settle; returns the error failures known after it (all checks so far)."""
+        action = resolve_step(self.spec.id, self._steps, step_spec, self.options.namespace)
+        self._steps += 1
+        step = await self._perform(action, intent=step_spec.expect)
+        if step is not None:
+            await self._settle(step)
+        return self.current_failures()
+
+    def current_failures(self) -> list[CheckFailure]:
+        """Every error-severity failure so far (delivery as of now, frames, convergence, verdicts)."""
+        found = self.failures + self.evaluator.delivery().failures + self.evaluator.frame_checks()
+        return _dedupe([f for f in found if f.is_error])
+
+    async def finish(self) -> ScenarioResult:
+        """Quiet period, final judgement, teardown; always returns a result (status error on problems)."""
+        if self.error is None:
+            await self._guarded(self._quiet_and_judge())
+        await self._close()
+        return self._result(self.clock() - self._started)
+
+    async def _quiet_and_judge(self) -> None:
+        await asyncio.sleep(self.options.quiet_s)
+        await self._judge()
+
+    async def _guarded(self, work: Any) -> None:
+        """Run ``work`` bounded by the scenario timeout; harness and target problems become ``error``."""
+        try:
+            await asyncio.wait_for(work, self.options.scenario_timeout_s)
+        except ScenarioAborted as exc:
+            self.error = str(exc)
+        except TimeoutError:
+            self.error = f"scenario did not finish within {self.options.scenario_timeout_s:.0f} s"
+        except ScenarioError:
+            await self._close()
+            raise
+        except HarnessError as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, TargetError) and not self.target.alive():
+                await self._close()
+                raise
+
+    # ---- seeding ----------------------------------------------------------------------------------
+
+    async def _seed(self) -> None:
+        plan = seed_plan(self.spec.world, self.options.namespace)
+        for registration in plan.registrations:
+            session = RestSession(self.target.rest_url, redactor=self.redactor, label=f"{registration.actor}.seed")
+            self.seed_sessions[registration.actor] = session
+            await self._mutate(registration, session, client=None, seeding=True)
+            await session.login(registration.effective_username, registration.password)
+            await self._mutate(WhoAmI(actor=registration.actor), session, client=None, seeding=True)
+        for mutation in plan.mutations:
+            await self._mutate(mutation, self.seed_sessions[mutation.actor], client=None, seeding=True)
+
+    # ---- observers --------------------------------------------------------------------------------
+
+    async def _add_observer(self, spec: ClientSpec) -> None:
+        if spec.kind != "simulated":
+            raise ScenarioError(f"scenario {self.spec.id!r}: client {spec.label!r} is a {spec.kind} client; "
+                                "run it through the suite with --browsers")
+        user = self.model.world.user(spec.user)
+        sim = SimulatedClient(spec.label, self.target, user.username, user.password, redactor=self.redactor)
+        await sim.login()
+        observer = Observer(spec, sim, LiveReplica(spec.label, sim.rest))
+        self.observers[spec.label] = observer
+        for _ in range(spec.connections):
+            await self._connect(observer)
+        for guild_channel in spec.subscribe:
+            guild, channel = guild_channel.split("/")
+            await self._subscribe(observer, guild, channel)
+
+    async def _connect(self, observer: Observer) -> GatewayConnection:
+        action = self.recorder.begin("connect", "gateway", observer.spec.label)
+        connection = await observer.sim.open_connection()
+        self.recorder.add_connection(connection.conn_id, observer.spec.label, connection)
+        self.evaluator.set_profile(connection.conn_id, protocol_profile(observer.spec.profile))
+        self.recorder.expect(self.model.connection_opened(action.step, connection.conn_id, observer.spec.user))
+        self.recorder.finish(action, "ok", conn=connection.conn_id)
+        for guild, channel in observer.subscriptions:
+            await self._subscribe_connection(observer, connection, guild, channel)
+        return connection
+
+    async def _subscribe(self, observer: Observer, guild: str, channel: str) -> None:
+        observer.subscriptions.append((guild, channel))
+        for connection in observer.sim.connections:
+            if connection.is_open:
+                await self._subscribe_connection(observer, connection, guild, channel)
+
+    async def _subscribe_connection(self, observer: Observer, connection: GatewayConnection,
+                                    guild: str, channel: str) -> None:
+        world = self.model.world
+        guild_id, channel_id = world.guild_id(guild), world.channel_id(channel)
+        action = self.recorder.begin("subscribe", f"{guild}/{channel}", observer.spec.label,
+                                     conn=connection.conn_id)
+        expected = self.model.subscribe_requested(action.step, connection.conn_id, guild, channel)
+        self.recorder.expect(expected)
+        await connection.subscribe(guild_id, channel_id)
+        acked = False
+        if expected:
+            acked = await _wait_subscribed(connection, guild_id, channel_id, self._deadline)
+            if acked:
+                self.model.subscription_acked(connection.conn_id, guild_id, channel_id)
+        self.recorder.finish(action, "ok" if acked or not expected else "fail", acked=acked,
+                             predicted="ack" if expected else "ignored")
+
+    async def _hydrate_all(self) -> None:
+        for observer in self.observers.values():
+            await self._hydrate(observer)
+
+    async def _hydrate(self, observer: Observer) -> None:
+        scope = self.model.live_scope(observer.primary.conn_id)
+        try:
+            await observer.replica.hydrate(scope)
+        except SnapshotError as exc:
+            raise ScenarioAborted(f"{observer.spec.label}: cannot read its initial state: {exc}") from exc
+        observer.replica.follow(observer.primary)
+
+    # ---- steps ------------------------------------------------------------------------------------
+
+    async def _perform(self, action: Any, *, intent: str | None) -> int | None:
+        if isinstance(action, Mutation):
+            return await self._perform_mutation(action, intent)
+        if isinstance(action, Subscribe):
+            await self._subscribe(self._observer(action.client), action.guild, action.channel)
+            return self.recorder.next_step - 1
+        if isinstance(action, Connect):
+            await self._connect(self._observer(action.client))
+            return self.recorder.next_step - 1
+        if isinstance(action, Disconnect):
+            return await self._disconnect(action)
+        if isinstance(action, Nemesis):
+            from harness.nemesis import run_nemesis
+
+            return await run_nemesis(self, action)
+        raise ScenarioError(f"scenario {self.spec.id!r}: cannot perform {action!r}")
+
+    async def _perform_mutation(self, mutation: Mutation, intent: str | None) -> int:
+        observer = self._observer_of_user(mutation.actor)
+        session = observer.sim.rest if observer else self.seed_sessions[mutation.actor]
+        label = observer.spec.label if observer else None
+        verdict = self.model.plan(mutation).verdict
+        if intent is not None and (intent == "allowed") != verdict.allowed:
+            raise ScenarioError(
+                f"scenario {self.spec.id!r}: step {mutation.row} by {mutation.actor} is expected "
+                f"{intent}, but the model predicts {verdict.describe()}: the scenario does not test what it says"
+            )
+        step, result = await self._mutate(mutation, session, client=label, seeding=False)
+        if observer is not None and result.ok:
+            observer.replica.after_own_mutation(mutation, result)
+        return step
+
+    async def _mutate(self, mutation: Mutation, session: RestSession, *, client: str | None,
+                      seeding: bool) -> tuple[int, RestResult]:
+        plan = self.model.plan(mutation)
+        action = self.recorder.begin("seed" if seeding else "mutation", mutation.row, client or f"{mutation.actor}")
+        if isinstance(plan.call, GatewayCall):
+            result = await self._send_gateway(plan.call)
+        else:
+            result = await _send_rest(session, plan.call)
+        self.recorder.finish(action, "ok" if result.ok else "fail", result.status if isinstance(plan.call, RestCall) else None)
+        verdict_failures = check_verdict(action.step, mutation, plan.verdict, result, client=client)
+        self.failures += verdict_failures
+        self.recorder.expect(self.model.commit(action.step, mutation, result))
+        if seeding and verdict_failures:
+            raise ScenarioAborted(f"seeding refused: {verdict_failures[0].message} (status {result.status})")
+        return action.step, result
+
+    async def _send_gateway(self, call: GatewayCall) -> RestResult:
+        connection = self._connection(call.conn)
+        await connection.send(call.envelope)
+        return GATEWAY_SENT
+
+    async def _disconnect(self, action: Disconnect) -> int:
+        observer = self._observer(action.client)
+        connection = observer.sim.connections[action.index]
+        record = self.recorder.begin("disconnect", "abort" if action.abrupt else "close", observer.spec.label,
+                                     conn=connection.conn_id)
+        await (connection.abort() if action.abrupt else connection.close())
+        self.recorder.expect(self.model.connection_closed(record.step, connection.conn_id, by="harness"))
+        self.recorder.finish(record, "ok")
+        return record.step
+
+    # ---- settling and judging ---------------------------------------------------------------------
+
+    async def _settle(self, step: int | None) -> None:
+        """Poll until this step's MUST deliveries arrived and every replica converged, or the deadline."""
+        deadline = self.clock() + self._deadline
+        interval = POLL_FIRST_S
+        convergence: list[CheckFailure] = []
+        while True:
+            waiting = step is not None and self._still_waiting(step)
+            if not waiting and all(o.replica.idle for o in self.observers.values()):
+                convergence = await self._convergence(step)
+                if not convergence:
+                    self._bind_gateway_messages()
+                    return
+            if self.clock() >= deadline:
+                break
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.6, POLL_MAX_S)
+        self._bind_gateway_messages()
+        self.failures += convergence or await self._convergence(step)
+
+    def _still_waiting(self, step: int) -> bool:
+        return any(f.kind == "loss" and f.step == step for f in self.evaluator.delivery().failures)
+
+    async def _convergence(self, step: int | None) -> list[CheckFailure]:
+        if CheckClass.CONVERGENCE in self.options.disabled_checks:
+            return []
+        failures: list[CheckFailure] = []
+        for observer in self.observers.values():
+            failures += await self._converged(observer, step)
+        return failures
+
+    async def _converged(self, observer: Observer, step: int | None) -> list[CheckFailure]:
+        label = observer.spec.label
+        if not observer.primary.is_open:
+            return []
+        scope = self.model.live_scope(observer.primary.conn_id)
+        try:
+            rest_view = await fetch_view(observer.sim.rest, scope)
+        except SnapshotError as exc:
+            return [CheckFailure(CheckClass.CONVERGENCE, "rest_unreadable", f"{label}: {exc}", step=step, client=label)]
+        model_view = self.model.projection(observer.spec.user, scope)
+        failures = check_convergence(label, observer.replica.view(), rest_view, model_view, step=step)
+        failures += [CheckFailure(CheckClass.CONVERGENCE, "refetch_failed", message, step=step, client=label)
+                     for message in observer.replica.errors]
+        return failures
+
+    def _bind_gateway_messages(self) -> None:
+        report = self.evaluator.delivery()
+        for attribution in report.attributions.values():
+            expected = self.recorder.expectations[attribution.expectation]
+            if expected.event_type == "message_create":
+                frame = self.recorder.frame(attribution.conn, attribution.seq)
+                if frame is not None:
+                    self.model.bind_attributed(expected, frame.data)
+
+    async def _judge(self) -> None:
+        report = self.evaluator.delivery()
+        delivery_failures = await annotate_leaks(report.failures, self)
+        self.latencies = report.latencies
+        self.failures += delivery_failures + self.evaluator.frame_checks()
+
+    # ---- lookups ----------------------------------------------------------------------------------
+
+    def _observer(self, label: str) -> Observer:
+        try:
+            return self.observers[label]
+        except KeyError:
+            raise ScenarioError(f"scenario {self.spec.id!r}: no client labelled {label!r}") from None
+
+    def _observer_of_user(self, user: str) -> Observer | None:
+        return next((o for o in self.observers.values() if o.spec.user == user), None)
+
+    def session_of_connection(self, conn: str) -> RestSession | None:
+        label = self.recorder.conn_clients.get(conn)
+        observer = self.observers.get(label) if label else None
+        return observer.sim.rest if observer else None
+
+    def _connection(self, conn: str) -> GatewayConnection:
+        for observer in self.observers.values():
+            for connection in observer.sim.connections:
+                if connection.conn_id == conn:
+                    return connection
+        raise ScenarioError(f"scenario {self.spec.id!r}: no open connection {conn!r} to send on")
+
+    # ---- teardown and result ----------------------------------------------------------------------
+
+    async def _close(self) -> None:
+        """Close every client and session; safe to call twice (error paths close early)."""
+        if self._closed:
+            return
+        self._closed = True
+        for observer in self.observers.values():
+            await observer.replica.close()
+            await _quietly(observer.sim.close())
+        for session in self.seed_sessions.values():
+            await _quietly(session.aclose())
+
+    def _result(self, duration: float) -> ScenarioResult:
+        errors = _dedupe([f for f in self.failures if f.is_error])
+        warnings = _dedupe([f for f in self.failures if not f.is_error])
+        status: Literal["passed", "failed", "error"] = "error" if self.error else ("failed" if errors else "passed")
+        return ScenarioResult(
+            id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
+            status=status, duration_s=round(duration, 3),
+            clients=[self._client_record(o) for o in self.observers.values()],
+            steps=[self._step_record(a) for a in self.recorder.actions],
+            failures=[failure_record(f) for f in errors],
+            warnings=[failure_record(f) for f in warnings],
+            latency=latency_stats(self.latencies),
+            error=self.error,
+        )
+
+    def _client_record(self, observer: Observer) -> ClientRecord:
+        return ClientRecord(label=observer.spec.label, kind="simulated", user=observer.spec.user,
+                            visibility_class=observer.spec.observes_as, profile=observer.spec.profile,
+                            connections=[c.conn_id for c in observer.sim.connections])
+
+    def _step_record(self, action: Any) -> StepRecord:
+        duration = None if action.completed_at is None else (action.completed_at - action.invoked_at) * 1000
+        return StepRecord(step=action.step, kind=action.kind, name=action.name, client=action.client,
+                          outcome=action.outcome, status=action.status,
+                          started_s=round(action.invoked_at - self.recorder.started_at, 4),
+                          duration_ms=None if duration is None else round(duration, 2),
+                          detail={k: v for k, v in action.detail.items() if isinstance(v, (str, int, float, bool))})
+
+
+async def _send_rest(session: RestSession, call: RestCall) -> RestResult:
+    kwargs: dict[str, Any] = {"headers": dict(call.headers), "auth": call.auth}
+    if call.content is not None:
+        kwargs["content"] = call.content
+    elif call.json is not _no_body():
+        kwargs["json"] = call.json
+    if call.params:
+        kwargs["params"] = dict(call.params)
+    result = await session.request(call.method, call.path, **kwargs)
+    return RestResult(result.status, result.body, dict(result.headers))
+
+
+def _no_body() -> Any:
+    from harness.model.mutations import NO_BODY
+
+    return NO_BODY
+
+
+async def _wait_subscribed(connection: GatewayConnection, guild_id: str, channel_id: str, timeout: float) -> bool:
+    def acked(frame: Any) -> bool:
+        return (frame.event_type == "subscribed" and isinstance(frame.data, dict)
+                and frame.data.get("guild_id") == guild_id and frame.data.get("channel_id") == channel_id)
+
+    try:
+        await connection.wait_for(acked, timeout)
+        return True
+    except (TimeoutError, HarnessError):
+        return False
+
+
+def _dedupe(failures: list[CheckFailure]) -> list[CheckFailure]:
+    """One failure per (check, kind, client, connection, event, path): a persistent divergence is
+    reported at the first step it was seen, not at every later step."""
+    seen: set[tuple[Any, ...]] = set()
+    out: list[CheckFailure] = []
+    for failure in failures:
+        key = (failure.check, failure.kind, failure.client, failure.conn, failure.event_type,
+               failure.details.get("path"), failure.step if failure.check != CheckClass.CONVERGENCE else None,
+               failure.message if failure.check != CheckClass.CONVERGENCE else None)
+        if key not in seen:
+            seen.add(key)
+            out.append(failure)
+    return out
+
+
+async def _quietly(awaitable: Any) -> None:
+    try:
+        await asyncio.wait_for(awaitable, 5.0)
+    except Exception as exc:  # teardown must not mask the scenario's own outcome
+        log.debug("teardown: %r", exc)
+
+
+__all__ = ["ScenarioRunner", "RunnerOptions", "ScenarioAborted", "Observer"]

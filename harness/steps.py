@@ -1,0 +1,89 @@
+"""Resolve a scenario step (data) into what the runner executes: a mutation or a harness action.
+
+``do`` is either a mutation row id of contracts.mutations (``message.edit``, ``member.kick``, … and the
+``setup.*`` mutations) whose parameters are the mutation's fields, or one of the harness actions
+below. Unknown names and bad parameters become a ScenarioError naming the scenario and the step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import TypeAdapter, ValidationError
+
+from harness.errors import ScenarioError
+from harness.model.mutations import ROWS, Mutation, UpdateProfile
+from harness.scenario import StepSpec
+from harness.seeding import username_for
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Subscribe every connection of ``client`` to ``guild/channel`` (aliases)."""
+
+    client: str
+    guild: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Connect:
+    """Open one more gateway connection for ``client``; it subscribes like the client's others."""
+
+    client: str
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    """Close connection ``index`` of ``client``: gracefully, or abruptly (a network drop)."""
+
+    client: str
+    index: int = 0
+    abrupt: bool = False
+
+
+@dataclass(frozen=True)
+class Nemesis:
+    """A fault injected by the harness (docs/nemesis.md): recorded in the history like any action."""
+
+    name: Literal["drop_and_reconnect", "stall_reads", "restart_server", "latency"]
+    client: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+HarnessAction = Subscribe | Connect | Disconnect | Nemesis
+Action = Mutation | HarnessAction
+
+_HARNESS_ACTIONS: dict[str, type] = {
+    "subscribe": Subscribe,
+    "connect": Connect,
+    "disconnect": Disconnect,
+}
+
+
+def resolve_step(scenario_id: str, index: int, step: StepSpec, namespace: str) -> Action:
+    """The executable action of one step; ``namespace`` keeps new usernames unique within the run."""
+    where = f"scenario {scenario_id!r}, step {index} ({step.do})"
+    params = step.params
+    if step.do.startswith("nemesis."):
+        name = step.do.removeprefix("nemesis.")
+        client = params.pop("client", None)
+        return _build(Nemesis, {"name": name, "client": client, "params": params}, where)
+    if step.do in _HARNESS_ACTIONS:
+        return _build(_HARNESS_ACTIONS[step.do], params, where)
+    mutation_cls = ROWS.get(step.do)
+    if mutation_cls is None:
+        known = ", ".join(sorted([*ROWS, *_HARNESS_ACTIONS, "nemesis.<name>"]))
+        raise ScenarioError(f"{where}: unknown action {step.do!r}; known: {known}")
+    if mutation_cls is UpdateProfile and isinstance(params.get("username"), str):
+        params["username"] = username_for(params["username"], namespace)
+    return _build(mutation_cls, params, where)
+
+
+def _build(cls: type, params: dict[str, Any], where: str) -> Any:
+    try:
+        return TypeAdapter(cls).validate_python(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field_name = ".".join(str(part) for part in first["loc"]) or "(parameters)"
+        raise ScenarioError(f"{where}: {field_name}: {first['msg']}") from None
