@@ -13,8 +13,10 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+from harness.artefacts import scenario_dir, write_histories
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.types import CheckClass, CheckFailure
 from harness.clients.gateway import GatewayConnection
@@ -52,6 +54,9 @@ class RunnerOptions:
     """Suffix that keeps usernames unique on a shared target."""
     scenario_timeout_s: float = 300.0
     disabled_checks: frozenset[CheckClass] = frozenset()
+    artefacts_dir: Path | None = None
+    """Where per-scenario artefacts go (histories, screenshots, traces); None writes none."""
+    keep_artefacts: Literal["failures", "always"] = "failures"
 
 
 @dataclass
@@ -153,7 +158,11 @@ class ScenarioSession:
         if self.error is None:
             await self._guarded(self._quiet_and_judge())
         await self._close()
-        return self._result(self.clock() - self._started)
+        result = self._result(self.clock() - self._started)
+        if self.options.artefacts_dir and (result.status != "passed" or self.options.keep_artefacts == "always"):
+            directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
+            result.artefacts += write_histories(directory, self.recorder, self.redactor)
+        return result
 
     async def _quiet_and_judge(self) -> None:
         await asyncio.sleep(self.options.quiet_s)

@@ -1,0 +1,82 @@
+"""What a person watching a run sees: one progress line per scenario while it runs (stderr), then a
+summary table, coverage and latency figures. Machine-readable output goes to the report files."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+from rich.console import Console as RichConsole
+from rich.table import Table
+
+from harness.results import RunResult, ScenarioResult
+
+_MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "error": "[magenta]ERROR[/]",
+         "skipped": "[yellow]SKIP[/]"}
+MAX_FAILURE_LINES = 4
+
+
+class Console:
+    def __init__(self, stream: Any = None) -> None:
+        self.out = RichConsole(file=stream or sys.stderr, highlight=False, soft_wrap=True)
+
+    def start(self, *, target_spec: str, count: int, seed: int) -> None:
+        self.out.print(f"sync-harness: {count} scenarios against [bold]{target_spec}[/] (seed {seed})")
+
+    def begin(self, index: int, total: int, scenario_id: str) -> None:
+        self._prefix = f"[{index:>{len(str(total))}}/{total}] {scenario_id}"
+
+    def end(self, result: ScenarioResult) -> None:
+        clients = f"{len(result.clients)} clients, " if result.clients else ""
+        self.out.print(f"{_MARK[result.status]} {self._prefix} ({clients}{result.duration_s:.2f} s)")
+        for failure in result.failures[:MAX_FAILURE_LINES]:
+            self.out.print(f"      [{failure.check}/{failure.kind}] {failure.message}", markup=False)
+        if len(result.failures) > MAX_FAILURE_LINES:
+            self.out.print(f"      … {len(result.failures) - MAX_FAILURE_LINES} more failures in the report")
+        if result.error:
+            self.out.print(f"      {result.error}", markup=False)
+        if result.replay and result.status == "failed":
+            self.out.print(f"      replay: {result.replay}", markup=False)
+
+    def summary(self, run: RunResult) -> None:
+        table = Table(title="scenarios", show_lines=False)
+        for column in ("scenario", "status", "clients", "failures", "seconds"):
+            table.add_column(column)
+        for result in run.scenarios:
+            table.add_row(result.id, _MARK[result.status], str(len(result.clients)),
+                          _failure_summary(result), f"{result.duration_s:.2f}")
+        self.out.print(table)
+        self._latency(run)
+        summary = run.summary
+        coverage = f", rows covered {run.coverage.covered}/{run.coverage.total}" if run.coverage else ""
+        self.out.print(f"{summary.passed} passed, {summary.failed} failed, {summary.error} errors, "
+                       f"{summary.skipped} skipped in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
+
+    def _latency(self, run: RunResult) -> None:
+        interesting = {k: v for k, v in run.latency.items() if k not in ("ready", "presence_sync", "subscribed",
+                                                                           "voice_participant_sync")}
+        if not interesting:
+            return
+        table = Table(title="delivery latency (ms)")
+        for column in ("event", "count", "p50", "p95", "max"):
+            table.add_column(column)
+        for event, stats in interesting.items():
+            table.add_row(event, str(stats.count), f"{stats.p50_ms:.1f}", f"{stats.p95_ms:.1f}", f"{stats.max_ms:.1f}")
+        self.out.print(table)
+
+    def listing(self, entries: Sequence[Any]) -> None:
+        table = Table(title=f"{len(entries)} scenarios")
+        for column in ("id", "rows", "title"):
+            table.add_column(column)
+        for entry in entries:
+            table.add_row(entry.id, ", ".join(entry.rows), entry.title)
+        RichConsole(highlight=False).print(table)
+
+
+def _failure_summary(result: ScenarioResult) -> str:
+    if result.error:
+        return result.error[:60]
+    counts: dict[str, int] = {}
+    for failure in result.failures:
+        key = f"{failure.check}/{failure.kind}"
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{key}×{n}" for key, n in sorted(counts.items()))

@@ -1,0 +1,285 @@
+"""`sync-harness run`: run the selected scenarios against one target and write the report.
+
+A scenario that fails is reported and the run goes on; a target that cannot start is a usage error
+(exit 2); a target that dies mid-run ends the run, but the scenarios run so far are still written to
+the report (nothing is lost) before the one-line error.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+from contracts.mutations import CATALOGUE_ROWS
+from harness.checks.types import CheckClass
+from harness.console import Console
+from harness.errors import ScenarioError, TargetError, UsageError
+from harness.redact import Redactor, install_logging_filter
+from harness.results import (
+    Coverage, RowCoverage, RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord,
+)
+from harness.runner import RunnerOptions, ScenarioRunner
+from harness.scenario import ClientSpec, ScenarioSpec, load_scenario_file
+from harness.targets.base import Target
+from harness.targets.factory import make_target
+
+
+class GeneratedEntry(Protocol):
+    """A catalogue entry that builds its steps while it runs (the Hypothesis state machine)."""
+
+    id: str
+    title: str
+    rows: list[str]
+    tags: list[str]
+
+    async def run(self, runner: ScenarioRunner) -> ScenarioResult: ...
+
+
+Entry = ScenarioSpec | GeneratedEntry
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    target: str = "reference"
+    target_url: str | None = None
+    target_env: tuple[str, ...] = ()
+    web_url: str | None = None
+    faults: tuple[str, ...] = ()
+    scenario_patterns: tuple[str, ...] = ()
+    scenario_files: tuple[Path, ...] = ()
+    sim_clients: int = 0
+    browsers: int = 0
+    seed: int | None = None
+    deadline_s: float = 2.0
+    quiet_s: float = 0.25
+    profile: str = "current"
+    deep: bool = False
+    report_dir: Path | None = None
+    json_path: Path | None = None
+    artefacts: str = "failures"
+    disabled_checks: frozenset[CheckClass] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "RunOptions":
+        return cls(
+            target=args.target, target_url=args.target_url, target_env=tuple(args.target_env),
+            web_url=args.web_url, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
+            scenario_files=tuple(args.scenario_file), sim_clients=args.sim_clients, browsers=args.browsers,
+            seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
+            report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
+        )
+
+    def resolved_seed(self) -> int:
+        return self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
+
+
+async def run_suite(options: RunOptions, console: Console | None = None) -> RunResult:
+    console = console or Console()
+    redactor = Redactor()
+    install_logging_filter(redactor)
+    seed = options.resolved_seed()
+    entries = select_entries(options.scenario_patterns, options.scenario_files, deep=options.deep, seed=seed)
+    entries = [with_extra_observers(entry, options.sim_clients) for entry in entries]
+    target = build_target(options)
+    await target.start()  # a target that cannot start is a one-line error, with no report to write
+    console.start(target_spec=options.target, count=len(entries), seed=seed)
+    started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
+    results: list[ScenarioResult] = []
+    crash: TargetError | None = None
+    try:
+        runner = ScenarioRunner(target, _runner_options(options, seed), redactor)
+        crash = await _run_entries(entries, runner, options, console, results)
+    finally:
+        await target.stop()
+        run = assemble(options, target, results, seed, started_wall, time.monotonic() - started, crash)
+        write_reports(run, options, redactor)
+        console.summary(run)
+    if crash is not None:
+        raise crash
+    return run
+
+
+async def _run_entries(entries: Sequence[Entry], runner: ScenarioRunner, options: RunOptions, console: Console,
+                       results: list[ScenarioResult]) -> TargetError | None:
+    for index, entry in enumerate(entries, start=1):
+        console.begin(index, len(entries), entry.id)
+        if _needs_browser(entry) and options.browsers == 0:
+            result = _skipped(entry, "browser scenario: run with --browsers N to include it")
+        else:
+            try:
+                result = await (runner.run(entry) if isinstance(entry, ScenarioSpec) else entry.run(runner))
+            except TargetError as exc:
+                results.append(_errored(entry, str(exc)))
+                console.end(results[-1])
+                return exc
+        results.append(result)
+        console.end(result)
+        if not runner.target.alive():
+            return TargetError(f"the target died during scenario {entry.id!r}; last output:\n"
+                               f"{runner.target.log_tail(15)}")
+    return None
+
+
+def _runner_options(options: RunOptions, seed: int) -> RunnerOptions:
+    artefacts = options.report_dir / "artefacts" if options.report_dir else None
+    return RunnerOptions(deadline_s=options.deadline_s, quiet_s=options.quiet_s, profile=options.profile,
+                         disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
+                         keep_artefacts="always" if options.artefacts == "always" else "failures",
+                         namespace=f"{seed % 46656:03x}{random.Random(seed).randrange(4096):03x}")
+
+
+# ---- selection --------------------------------------------------------------------------------------
+
+def select_entries(patterns: Sequence[str], files: Sequence[Path], *, deep: bool = False,
+                   seed: int | None = None) -> list[Entry]:
+    from scenarios import catalogue
+
+    entries: list[Entry] = list(catalogue(deep=deep, seed=seed))
+    for path in files:
+        entries += load_scenario_file(path)
+    _reject_duplicate_ids(entries)
+    if not patterns:
+        return entries
+    chosen = [e for e in entries if any(fnmatch.fnmatchcase(e.id, p) for p in patterns)]
+    if not chosen:
+        raise UsageError(f"no scenario matches {', '.join(patterns)}; see 'sync-harness list'")
+    return chosen
+
+
+def _reject_duplicate_ids(entries: Sequence[Entry]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise ScenarioError(f"two scenarios share the id {entry.id!r}")
+        seen.add(entry.id)
+
+
+def with_extra_observers(entry: Entry, count: int) -> Entry:
+    """--sim-clients N: N more plain members of the first guild, subscribed to its first channel."""
+    if count == 0 or not isinstance(entry, ScenarioSpec) or not entry.world.guilds:
+        return entry
+    guild = entry.world.guilds[0]
+    channel = guild.channels[0].alias
+    extra = [f"extra{i}" for i in range(1, count + 1)]
+    world = entry.world.model_copy(update={
+        "users": [*entry.world.users, *extra],
+        "guilds": [guild.model_copy(update={"members": {**guild.members, **{u: "member" for u in extra}}}),
+                   *entry.world.guilds[1:]],
+    })
+    clients = [*entry.clients, *(ClientSpec(label=u, user=u, observes_as="extra_member",
+                                            subscribe=[f"{guild.alias}/{channel}"]) for u in extra)]
+    return ScenarioSpec.model_validate({**entry.model_dump(), "world": world.model_dump(),
+                                        "clients": [c.model_dump() for c in clients]})
+
+
+def _needs_browser(entry: Entry) -> bool:
+    return isinstance(entry, ScenarioSpec) and (
+        "browser" in entry.requires or any(c.kind == "browser" for c in entry.clients))
+
+
+def build_target(options: RunOptions) -> Target:
+    if options.faults and options.target != "reference":
+        raise UsageError("--fault needs --target reference (faults are planted in the reference target)")
+    extra: dict[str, Any] = {}
+    if options.target == "reference" and options.faults:
+        extra["faults"] = list(options.faults)
+    if options.target.startswith("command:"):
+        extra.update(url=options.target_url, env=list(options.target_env))
+    if options.web_url and not options.target.startswith("command:"):
+        extra["web_url"] = options.web_url
+    return make_target(options.target, **extra)
+
+
+# ---- the result -------------------------------------------------------------------------------------
+
+def assemble(options: RunOptions, target: Target, results: list[ScenarioResult], seed: int,
+             started: dt.datetime, duration: float, crash: TargetError | None) -> RunResult:
+    summary = _summary(results)
+    status = "error" if crash or summary.error else ("failed" if summary.failed else "passed")
+    return RunResult(
+        status=status, started_at=started.isoformat(timespec="seconds"), duration_s=round(duration, 3),
+        target=TargetRecord(spec=options.target, description=_describe(target)),
+        options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
+                                 browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
+                                 quiet_s=options.quiet_s, profile=options.profile, deep=options.deep),
+        summary=summary, coverage=coverage(results), latency=_merge_latency(results),
+        scenarios=results,
+    )
+
+
+def _describe(target: Target) -> str:
+    try:
+        return target.description
+    except Exception:  # a target that never started may not know its URLs yet
+        return type(target).__name__
+
+
+def _summary(results: list[ScenarioResult]) -> RunSummary:
+    by_check: dict[str, int] = {}
+    for result in results:
+        for failure in result.failures:
+            by_check[failure.check] = by_check.get(failure.check, 0) + 1
+    count = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped")}
+    return RunSummary(total=len(results), failures_by_check=by_check, **count)
+
+
+def coverage(results: list[ScenarioResult]) -> Coverage:
+    rows = list(CATALOGUE_ROWS)
+    table = []
+    for row in rows:
+        covering = [r for r in results if row in r.rows and r.status == "passed"]
+        classes = sorted({c.visibility_class for r in covering for c in r.clients})
+        table.append(RowCoverage(row=row, covered=bool(covering), scenarios=[r.id for r in covering],
+                                 visibility_classes=classes))
+    return Coverage(covered=sum(1 for r in table if r.covered), total=len(rows), rows=table)
+
+
+def _merge_latency(results: list[ScenarioResult]) -> dict[str, Any]:
+    """Run-level latency: the per-scenario figures weighted by their counts (p50/p95 as the worst seen)."""
+    merged: dict[str, Any] = {}
+    for result in results:
+        for event, stats in result.latency.items():
+            current = merged.get(event)
+            if current is None:
+                merged[event] = stats.model_copy()
+            else:
+                merged[event] = current.model_copy(update={
+                    "count": current.count + stats.count, "p50_ms": max(current.p50_ms, stats.p50_ms),
+                    "p95_ms": max(current.p95_ms, stats.p95_ms), "max_ms": max(current.max_ms, stats.max_ms)})
+    return dict(sorted(merged.items()))
+
+
+def write_reports(run: RunResult, options: RunOptions, redactor: Redactor) -> None:
+    from reports.allure_report import write_allure
+    from reports.json_report import write_json
+    from reports.junit import write_junit
+
+    if options.json_path:
+        write_json(run, options.json_path, redactor)
+    if options.report_dir:
+        write_json(run, options.report_dir / "result.json", redactor)
+        write_junit(run, options.report_dir / "junit.xml", redactor)
+        write_allure(run, options.report_dir / "allure-results", redactor)
+
+
+def _skipped(entry: Entry, why: str) -> ScenarioResult:
+    return ScenarioResult(id=entry.id, title=entry.title, rows=list(entry.rows), tags=list(entry.tags),
+                          status="skipped", duration_s=0.0, error=why)
+
+
+def _errored(entry: Entry, why: str) -> ScenarioResult:
+    return ScenarioResult(id=entry.id, title=entry.title, rows=list(entry.rows), tags=list(entry.tags),
+                          status="error", duration_s=0.0, error=why.splitlines()[0])
+
+
+def print_listing(patterns: Sequence[str], files: Sequence[Path]) -> None:
+    console = Console()
+    console.listing(select_entries(patterns, files))
+
+
+__all__ = ["RunOptions", "run_suite", "select_entries", "coverage", "print_listing"]
