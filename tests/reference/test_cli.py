@@ -87,7 +87,7 @@ async def test_start_announce_and_sigterm(procs, tmp_path: Path) -> None:
     assert list(scratch.iterdir()) == []  # ...which is removed at exit
 
 
-async def test_sigterm_closes_open_websockets_and_sigint_works(procs) -> None:
+async def test_sigterm_drops_open_websockets_without_close_frame_and_sigint_works(procs) -> None:
     proc = await procs()
     async with httpx.AsyncClient(base_url=proc.base_url) as client:
         await client.post("/auth/register", json={"username": "sig_user", "password": PASSWORD})
@@ -95,9 +95,11 @@ async def test_sigterm_closes_open_websockets_and_sigint_works(procs) -> None:
     ws = await websockets.connect(proc.base_url.replace("http", "ws") + f"/gateway/ws?access_token={token}")
     await ws.recv()
     proc.process.send_signal(signal.SIGTERM)
-    with pytest.raises(ConnectionClosed):
+    with pytest.raises(ConnectionClosed) as closed:
         while True:
             await asyncio.wait_for(ws.recv(), 5)
+    # GATEWAY.md §1.7: only slow consumers get a Close frame; a shutdown drops the socket (1006).
+    assert closed.value.rcvd is None and ws.close_code == 1006
     assert await asyncio.wait_for(proc.process.wait(), 10) == 0
     second = await procs()
     assert await second.stop(signal.SIGINT) == 0

@@ -165,3 +165,36 @@ async def test_noop_workspace_patch_emits(start_server) -> None:
     await gw.subscribe(w.guild_id, w.channel_id)
     await api.ok("PATCH", f"/guilds/{w.guild_id}", w.owner, json={"name": "Lab", "visibility": "private"})
     assert (await gw.expect("workspace_update"))["updated_fields"] == {"name": "Lab", "visibility": "private"}
+
+
+async def test_channel_events_to_guild(start_server) -> None:
+    server, api, w = await _setup(start_server, "server.channel_events_to_guild")
+    random_id = await api.channel(w.owner, w.guild_id, "random")
+    gw = await server.gw(w.member)
+    await gw.subscribe(w.guild_id, random_id)  # listens to #random only
+    sent = await api.message(w.owner, w.guild_id, w.channel_id, "for #general only")
+    assert (await gw.expect("message_create"))["message_id"] == sent["message_id"]
+
+
+async def test_friend_events_to_everyone(start_server) -> None:
+    server = await start_server(faults=["server.friend_events_to_everyone"])
+    api = server.api
+    alice, bob, bystander = await api.user(), await api.user(), await api.user()
+    gw = await server.gw(bystander)
+    await api.ok("POST", "/friends/requests", alice, json={"recipient_user_id": bob.user_id})
+    assert (await gw.expect("friend_request_create"))["sender_user_id"] == alice.user_id
+
+
+async def test_without_the_faults_neither_leaks(start_server) -> None:
+    """The two switches above change only what they name: a clean server keeps both audiences."""
+    server = await start_server()
+    api = server.api
+    w = await world(api)
+    random_id = await api.channel(w.owner, w.guild_id, "random")
+    bystander, bob = await api.user(), await api.user()
+    member_gw, bystander_gw = await server.gw(w.member), await server.gw(bystander)
+    await member_gw.subscribe(w.guild_id, random_id)
+    await api.message(w.owner, w.guild_id, w.channel_id, "for #general only")
+    await api.ok("POST", "/friends/requests", w.owner, json={"recipient_user_id": bob.user_id})
+    assert [f.t for f in await member_gw.drain()] == []
+    assert [f.t for f in await bystander_gw.drain()] == []

@@ -111,6 +111,8 @@ class Emitter:
 
     def channel(self, guild_id: str, channel_id: str, event_type: str, data: dict[str, Any]) -> int:
         """Channel scope: subscribed connections whose user may see the channel right now."""
+        if self.faults.on("server.channel_events_to_guild"):
+            return self.guild(guild_id, event_type, data)
         conns = self.registry.channel_connections(guild_id, channel_id)
         if not self.faults.on("server.channel_events_skip_access_check"):
             authz = self._authz(guild_id)
@@ -147,6 +149,13 @@ class Emitter:
     def users(self, user_ids: Iterable[str], event_type: str, data: dict[str, Any]) -> int:
         """User scope: every connection of the given users, in the given order."""
         return self._fanout("user", event_type, data, self.registry.user_connections(user_ids))
+
+    def friendship(self, party_ids: list[str], event_type: str, data: dict[str, Any]) -> int:
+        """friend_*: every connection of the parties (each call carries one party's copy or both)."""
+        if self.faults.on("server.friend_events_to_everyone"):
+            others = [u for u in self.registry.all_users() if u not in party_ids]
+            return self.users([*party_ids, *others], event_type, data)
+        return self.users(party_ids, event_type, data)
 
     def profile(self, owner_id: str, event_type: str, data: dict[str, Any]) -> int:
         """profile_*: the owner first, then current friends and users sharing a guild."""

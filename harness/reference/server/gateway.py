@@ -239,20 +239,10 @@ class Gateway:
     # -- shutdown -----------------------------------------------------------------------------------
 
     async def close_all(self) -> None:
-        """Graceful shutdown: Close 1001 to every live connection (bounded), then drop the rest."""
-        conns = list(self.sockets.items())
-        for conn, _ in conns:
+        """Shutdown: drop every live socket without a Close frame. GATEWAY.md §1.7: only the slow-consumer
+        path sends a Close frame; every other server-side end (a restart included) is an abrupt drop."""
+        for conn, request in list(self.sockets.items()):
             conn.shutting_down = True
             conn.close_queue()
-
-        async def close_one(conn: Connection) -> None:
-            try:
-                await conn.ws.close(code=1001, message=b"server_shutdown")
-            except Exception:  # pragma: no cover - best effort
-                pass
-
-        if conns:
-            await asyncio.wait([asyncio.create_task(close_one(c)) for c, _ in conns], timeout=1.0)
-        for _conn, request in conns:
             if request.transport is not None and not request.transport.is_closing():
                 request.transport.abort()

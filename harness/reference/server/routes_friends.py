@@ -27,7 +27,7 @@ async def create_request(ctx: Ctx) -> web.Response:
     ):
         raise invalid_request()
     row = store.create_friend_request(user["user_id"], recipient_id)
-    ctx.state.emitter.users(
+    ctx.state.emitter.friendship(
         [user["user_id"], recipient_id],
         "friend_request_create",
         {
@@ -84,8 +84,8 @@ async def accept_request(ctx: Ctx) -> web.Response:
                    "friend_username": user["username"]}
     if ctx.state.faults.on("server.friend_update_same_copy"):
         sender_copy = acceptor_copy
-    ctx.state.emitter.users([user["user_id"]], "friend_request_update", acceptor_copy)
-    ctx.state.emitter.users([sender["user_id"]], "friend_request_update", sender_copy)
+    ctx.state.emitter.friendship([user["user_id"]], "friend_request_update", acceptor_copy)
+    ctx.state.emitter.friendship([sender["user_id"]], "friend_request_update", sender_copy)
     return accepted()
 
 
@@ -96,7 +96,7 @@ async def delete_request(ctx: Ctx) -> web.Response:
     if row is None or user["user_id"] not in (row["sender_id"], row["recipient_id"]):
         raise not_found()
     store.delete_friend_request(row["request_id"])
-    ctx.state.emitter.users(
+    ctx.state.emitter.friendship(
         [row["sender_id"], row["recipient_id"]],
         "friend_request_delete",
         {"actor_user_id": user["user_id"], "deleted_at_unix": now_unix(), "request_id": row["request_id"]},
@@ -124,9 +124,9 @@ async def remove_friend(ctx: Ctx) -> web.Response:
     if ctx.state.store.remove_friendship(user["user_id"], peer):
         now = now_unix()
         emitter = ctx.state.emitter
-        emitter.users([user["user_id"]], "friend_remove",
+        emitter.friendship([user["user_id"]], "friend_remove",
                       {"actor_user_id": user["user_id"], "friend_user_id": peer, "removed_at_unix": now, "user_id": user["user_id"]})
-        emitter.users([peer], "friend_remove",
+        emitter.friendship([peer], "friend_remove",
                       {"actor_user_id": user["user_id"], "friend_user_id": user["user_id"], "removed_at_unix": now, "user_id": peer})
     return no_content()
 
