@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,10 +67,8 @@ class Observer:
     sim: SimulatedClient
     replica: LiveReplica
     subscriptions: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def primary(self) -> GatewayConnection:
-        return self.sim.connections[0]
+    primary: GatewayConnection | None = None
+    """The connection feeding the replica (the first one; after a reconnect, the new one)."""
 
 
 class ScenarioAborted(Exception):
@@ -82,6 +80,7 @@ class ScenarioRunner:
         self.target = target
         self.options = options
         self.redactor = redactor
+        self._opened = 0
 
     async def run(self, spec: ScenarioSpec) -> ScenarioResult:
         """Run a whole scenario: world, observers, every step, final judgement."""
@@ -91,7 +90,10 @@ class ScenarioRunner:
     def open(self, spec: ScenarioSpec) -> "ScenarioSession":
         """A scenario driven step by step (the Hypothesis state machine generates its steps live):
         ``await s.start()``, then ``await s.step(step_spec)`` any number of times, then ``await s.finish()``."""
-        return ScenarioSession(spec, self.target, self.options, self.redactor)
+        self._opened += 1
+        # Usernames are unique per target: every scenario run gets its own namespace.
+        options = replace(self.options, namespace=f"{self.options.namespace}{_base36(self._opened)}")
+        return ScenarioSession(spec, self.target, options, self.redactor)
 
 
 class ScenarioSession:
@@ -218,6 +220,7 @@ class ScenarioSession:
     async def _connect(self, observer: Observer) -> GatewayConnection:
         action = self.recorder.begin("connect", "gateway", observer.spec.label)
         connection = await observer.sim.open_connection()
+        observer.primary = observer.primary or connection
         self.recorder.add_connection(connection.conn_id, observer.spec.label, connection)
         self.evaluator.set_profile(connection.conn_id, protocol_profile(observer.spec.profile))
         self.recorder.expect(self.model.connection_opened(action.step, connection.conn_id, observer.spec.user))
@@ -254,6 +257,7 @@ class ScenarioSession:
             await self._hydrate(observer)
 
     async def _hydrate(self, observer: Observer) -> None:
+        assert observer.primary is not None
         scope = self.model.live_scope(observer.primary.conn_id)
         try:
             await observer.replica.hydrate(scope)
@@ -261,16 +265,25 @@ class ScenarioSession:
             raise ScenarioAborted(f"{observer.spec.label}: cannot read its initial state: {exc}") from exc
         observer.replica.follow(observer.primary)
 
+    async def reconnect(self, observer: Observer, count: int = 1) -> list[GatewayConnection]:
+        """What a real client does after losing its socket: open a new connection (re-subscribing to
+        everything it had), then rebuild its state from REST, because missed events are never replayed."""
+        observer.primary = None
+        fresh = [await self._connect(observer) for _ in range(count)]
+        observer.replica.errors.clear()
+        await self._hydrate(observer)
+        return fresh
+
     # ---- steps ------------------------------------------------------------------------------------
 
     async def _perform(self, action: Any, *, intent: str | None) -> int | None:
         if isinstance(action, Mutation):
-            return await self._perform_mutation(action, intent)
+            return await self.perform_mutation(action, intent)
         if isinstance(action, Subscribe):
-            await self._subscribe(self._observer(action.client), action.guild, action.channel)
+            await self._subscribe(self.observer(action.client), action.guild, action.channel)
             return self.recorder.next_step - 1
         if isinstance(action, Connect):
-            await self._connect(self._observer(action.client))
+            await self._connect(self.observer(action.client))
             return self.recorder.next_step - 1
         if isinstance(action, Disconnect):
             return await self._disconnect(action)
@@ -280,7 +293,7 @@ class ScenarioSession:
             return await run_nemesis(self, action)
         raise ScenarioError(f"scenario {self.spec.id!r}: cannot perform {action!r}")
 
-    async def _perform_mutation(self, mutation: Mutation, intent: str | None) -> int:
+    async def perform_mutation(self, mutation: Mutation, intent: str | None = None) -> int:
         observer = self._observer_of_user(mutation.actor)
         session = observer.sim.rest if observer else self.seed_sessions[mutation.actor]
         label = observer.spec.label if observer else None
@@ -317,7 +330,7 @@ class ScenarioSession:
         return GATEWAY_SENT
 
     async def _disconnect(self, action: Disconnect) -> int:
-        observer = self._observer(action.client)
+        observer = self.observer(action.client)
         connection = observer.sim.connections[action.index]
         record = self.recorder.begin("disconnect", "abort" if action.abrupt else "close", observer.spec.label,
                                      conn=connection.conn_id)
@@ -360,7 +373,7 @@ class ScenarioSession:
 
     async def _converged(self, observer: Observer, step: int | None) -> list[CheckFailure]:
         label = observer.spec.label
-        if not observer.primary.is_open:
+        if observer.primary is None or not observer.primary.is_open:
             return []
         scope = self.model.live_scope(observer.primary.conn_id)
         try:
@@ -390,7 +403,7 @@ class ScenarioSession:
 
     # ---- lookups ----------------------------------------------------------------------------------
 
-    def _observer(self, label: str) -> Observer:
+    def observer(self, label: str) -> Observer:
         try:
             return self.observers[label]
         except KeyError:
@@ -481,6 +494,16 @@ async def _wait_subscribed(connection: GatewayConnection, guild_id: str, channel
         return True
     except (TimeoutError, HarnessError):
         return False
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
 
 
 def _dedupe(failures: list[CheckFailure]) -> list[CheckFailure]:

@@ -46,7 +46,7 @@ class Disconnect:
 class Nemesis:
     """A fault injected by the harness (docs/nemesis.md): recorded in the history like any action."""
 
-    name: Literal["drop_and_reconnect", "stall_reads", "restart_server", "latency"]
+    name: Literal["drop", "reconnect", "drop_and_reconnect", "stall_reads", "restart_server", "latency"]
     client: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
 

@@ -33,6 +33,9 @@ class Connection:
     subs: dict[tuple[str, str], Subscription] = field(default_factory=dict)
     presence: dict[str, int] = field(default_factory=dict)
     """guild alias -> the user's removal epoch when this connection became present there."""
+    starved: bool = False
+    """The harness stopped reading it on purpose (nemesis): the server may drop events for it and close
+    it as a slow consumer, so its MUST deliveries become MAY; MUST_NOT stays MUST_NOT."""
 
     def subs_in(self, guild: str) -> list[Subscription]:
         return [s for (g, _), s in self.subs.items() if g == guild]

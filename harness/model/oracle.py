@@ -6,7 +6,7 @@ closes, subscription acks) and gets ``ExpectedEvent`` lists back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.errors import ScenarioError
@@ -67,7 +67,7 @@ class Model:
         if mutation.row == "message.create.gateway":
             self._unbound[(step, 0)] = mutation.message  # type: ignore[attr-defined]
         self._mark_lapses()
-        return expected
+        return self._spare_starved(expected)
 
     def bind_message(self, alias: str, message_id: str) -> None:
         """Bind a gateway-created message's id, read from the frame attributed to its expectation."""
@@ -119,7 +119,7 @@ class Model:
                            {}, audience, note))
         events.append(("subscribed", pair, {}, only_me, ""))
         events.append(("voice_participant_sync", pair, {"participants": []}, only_me, ""))
-        return [ExpectedEvent(step, i, t, m, f, a, n) for i, (t, m, f, a, n) in enumerate(events)]
+        return self._spare_starved([ExpectedEvent(step, i, t, m, f, a, n) for i, (t, m, f, a, n) in enumerate(events)])
 
     def subscription_acked(self, conn: ConnectionId, guild_id: str, channel_id: str) -> None:
         """The runner saw ``subscribed``: from now on the subscription counts (GATEWAY.md §6.0)."""
@@ -150,7 +150,19 @@ class Model:
                 audience, note = aud.soften(audience), "MAY: stale presence may already have been dropped"
             match = {"guild_id": self.world.guild_id(g), "user_id": self.world.user_id(c.user), "status": "offline"}
             out.append(ExpectedEvent(step, 0, "presence_update", match, {}, audience, note))
-        return out
+        return self._spare_starved(out)
+
+    def connection_starved(self, conn: ConnectionId) -> None:
+        """The harness stopped reading ``conn`` on purpose (nemesis ``stall_reads``): from now on what it
+        MUST receive becomes MAY (the server may drop it and close the connection as a slow consumer)."""
+        self._conn(conn).starved = True
+
+    def _spare_starved(self, events: list[ExpectedEvent]) -> list[ExpectedEvent]:
+        starved = {c.id for c in self.conns if c.starved}
+        if not starved:
+            return events
+        return [replace(e, audience={c: Delivery.MAY if c in starved and d is Delivery.MUST else d
+                                     for c, d in e.audience.items()}) for e in events]
 
     def live_scope(self, conn: ConnectionId) -> Scope:
         """What a client on this connection can rely on: guilds with a subscription taken since the

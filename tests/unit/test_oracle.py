@@ -331,3 +331,16 @@ def test_classify_misc(sb: Sandbox) -> None:
 def test_plan_unpacks_to_call_and_verdict(sb: Sandbox) -> None:
     call, verdict = sb.model.plan(CreateMessage("bob", "general", "m1", "x"))
     assert call.method == "POST" and verdict.allowed and verdict.status == 200
+
+
+# ---- starved connections (nemesis stall_reads) -------------------------------------------------------------
+
+def test_a_starved_connection_may_miss_what_it_must_receive_but_still_must_not_receive_the_rest(sb: Sandbox) -> None:
+    sb.model.connection_starved("b0")
+    assert message(sb, "m1") == {"a0": MUST, "a1": NOT, "b0": MAY, "b1": NOT, "c0": MUST, "m0": MUST, "d0": NOT}
+    assert message(sb, "m2", channel="random")["b0"] is NOT
+
+
+def test_starving_one_connection_leaves_the_others_of_the_same_user_alone(sb: Sandbox) -> None:
+    sb.model.connection_starved("a1")
+    assert message(sb, "m1")["a0"] is MUST
