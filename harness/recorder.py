@@ -33,9 +33,12 @@ class Recorder:
     def next_step(self) -> int:
         return len(self.actions)
 
-    def begin(self, kind: ActionKind, name: str, client: str | None, **detail: Any) -> Action:
-        action = Action(step=self.next_step, kind=kind, name=name, client=client, invoked_at=self.clock(),
-                        detail=dict(detail))
+    def begin(self, kind: ActionKind, name: str, client: str | None, *, backdate_s: float = 0.0,
+              **detail: Any) -> Action:
+        """Record an action as invoked now, or ``backdate_s`` earlier for actions the harness only
+        learns about after they happened (a browser page opening a socket or sending a subscribe)."""
+        action = Action(step=self.next_step, kind=kind, name=name, client=client,
+                        invoked_at=self.clock() - backdate_s, detail=dict(detail))
         self.actions.append(action)
         return action
 

@@ -14,9 +14,10 @@ import secrets
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from harness.artefacts import scenario_dir, write_histories
+from harness.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.types import CheckClass, CheckFailure
 from harness.clients.gateway import GatewayConnection
@@ -32,11 +33,11 @@ from harness.model.oracle import Model
 from harness.recorder import Recorder
 from harness.redact import Redactor
 from harness.results import (
-    ClientRecord, ScenarioResult, StepRecord, failure_record, latency_stats,
+    ArtefactRecord, ClientRecord, ScenarioResult, StepRecord, failure_record, latency_stats,
 )
 from harness.scenario import ClientSpec, ScenarioSpec, StepSpec
 from harness.seeding import seed_plan
-from harness.steps import Connect, Disconnect, Nemesis, Subscribe, resolve_step
+from harness.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
 from harness.targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,22 @@ class ScenarioAborted(Exception):
     """The scenario cannot continue meaningfully (e.g. seeding was refused); failures are recorded."""
 
 
+class BrowserProvider(Protocol):
+    """Where browser clients come from (the suite's one browser per run, launched on first use)."""
+
+    max_clients: int
+    web_url: str
+
+    async def pool(self) -> Any: ...
+
+
 class ScenarioRunner:
-    def __init__(self, target: Target, options: RunnerOptions, redactor: Redactor) -> None:
+    def __init__(self, target: Target, options: RunnerOptions, redactor: Redactor,
+                 browsers: BrowserProvider | None = None) -> None:
         self.target = target
         self.options = options
         self.redactor = redactor
+        self.browsers = browsers
         self._opened = 0
 
     async def run(self, spec: ScenarioSpec) -> ScenarioResult:
@@ -93,14 +105,17 @@ class ScenarioRunner:
         self._opened += 1
         # Usernames are unique per target: every scenario run gets its own namespace.
         options = replace(self.options, namespace=f"{self.options.namespace}{_base36(self._opened)}")
-        return ScenarioSession(spec, self.target, options, self.redactor)
+        return ScenarioSession(spec, self.target, options, self.redactor, self.browsers)
 
 
 class ScenarioSession:
     """State of one scenario run (one instance per run; never reused)."""
 
-    def __init__(self, spec: ScenarioSpec, target: Target, options: RunnerOptions, redactor: Redactor) -> None:
+    def __init__(self, spec: ScenarioSpec, target: Target, options: RunnerOptions, redactor: Redactor,
+                 browsers: BrowserProvider | None = None) -> None:
         self.spec = spec
+        self.browsers = browsers
+        self.browser_observers: dict[str, BrowserObserver] = {}
         self.target = target
         self.options = options
         self.redactor = redactor
@@ -113,6 +128,7 @@ class ScenarioSession:
         self.observers: dict[str, Observer] = {}
         self.failures: list[CheckFailure] = []
         self.latencies: list[Any] = []
+        self.artefacts: list[ArtefactRecord] = []
         self.error: str | None = None
         self._started = self.clock()
         self._steps = 0
@@ -145,7 +161,7 @@ class ScenarioSession:
         """Perform one step and settle; returns the error failures known after it (all checks so far)."""
         action = resolve_step(self.spec.id, self._steps, step_spec, self.options.namespace)
         self._steps += 1
-        step = await self._perform(action, intent=step_spec.expect)
+        step = await self._perform(action, intent=step_spec.expect, via=step_spec.via)
         if step is not None:
             await self._settle(step)
         return self.current_failures()
@@ -159,11 +175,18 @@ class ScenarioSession:
         """Quiet period, final judgement, teardown; always returns a result (status error on problems)."""
         if self.error is None:
             await self._guarded(self._quiet_and_judge())
-        await self._close()
+        await self._close(keep_browsers=True)
         result = self._result(self.clock() - self._started)
-        if self.options.artefacts_dir and (result.status != "passed" or self.options.keep_artefacts == "always"):
+        keep = self.options.artefacts_dir and (result.status != "passed" or self.options.keep_artefacts == "always")
+        result.artefacts += self.artefacts
+        if keep:
             directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
             result.artefacts += write_histories(directory, self.recorder, self.redactor)
+            for browser in self.browser_observers.values():
+                result.artefacts += [ArtefactRecord(kind=kind, path=str(path), client=browser.spec.label)
+                                     for kind, path in await _quietly_list(browser.save_artefacts(directory))]
+        for browser in self.browser_observers.values():
+            await _quietly(browser.client.close())
         return result
 
     async def _quiet_and_judge(self) -> None:
@@ -202,10 +225,19 @@ class ScenarioSession:
 
     # ---- observers --------------------------------------------------------------------------------
 
+    def protocol_profile(self, spec: ClientSpec) -> Any:
+        return protocol_profile(self._profile_name(spec))
+
+    def _profile_name(self, spec: ClientSpec) -> str:
+        """A client's own profile, else the run's (``--profile``): mixed-version runs set it per client."""
+        return spec.profile if spec.profile != "current" else self.options.profile
+
     async def _add_observer(self, spec: ClientSpec) -> None:
-        if spec.kind != "simulated":
-            raise ScenarioError(f"scenario {self.spec.id!r}: client {spec.label!r} is a {spec.kind} client; "
-                                "run it through the suite with --browsers")
+        browsers = self.browsers
+        if spec.kind == "browser" and browsers is not None and len(self.browser_observers) < browsers.max_clients:
+            await self._add_browser(spec, browsers)
+            return
+        # A declared browser client beyond --browsers N observes as a simulated client instead.
         user = self.model.world.user(spec.user)
         sim = SimulatedClient(spec.label, self.target, user.username, user.password, redactor=self.redactor)
         await sim.login()
@@ -217,12 +249,37 @@ class ScenarioSession:
             guild, channel = guild_channel.split("/")
             await self._subscribe(observer, guild, channel)
 
+    async def _add_browser(self, spec: ClientSpec, browsers: BrowserProvider) -> None:
+        from harness.clients.browser import BrowserClient
+
+        user = self.model.world.user(spec.user)
+        client = BrowserClient(spec.label, await browsers.pool(), browsers.web_url,
+                               profile=self._profile_name(spec), redactor=self.redactor)
+        observer = BrowserObserver(spec, client, self)
+        observer.attach()
+        self.browser_observers[spec.label] = observer
+        await client.start(user.username, user.password, login="session")
+        if spec.subscribe:
+            await client.wait_live()
+            await self._select(observer, spec.subscribe[0])
+
+    async def _select(self, observer: BrowserObserver, guild_channel: str) -> None:
+        """Make ``guild/channel`` the page's active channel (the page boots on its first workspace)."""
+        world = self.model.world
+        guild_alias, channel_alias = guild_channel.split("/")
+        wanted = (world.guild_id(guild_alias), world.channel_id(channel_alias))
+        if observer.active == wanted:
+            return
+        guild, channel = world.guild(guild_alias), world.channel(channel_alias)
+        await observer.client.select_workspace(guild.name, guild.visibility)
+        await observer.client.select_channel(channel.name)
+
     async def _connect(self, observer: Observer) -> GatewayConnection:
         action = self.recorder.begin("connect", "gateway", observer.spec.label)
         connection = await observer.sim.open_connection()
         observer.primary = observer.primary or connection
         self.recorder.add_connection(connection.conn_id, observer.spec.label, connection)
-        self.evaluator.set_profile(connection.conn_id, protocol_profile(observer.spec.profile))
+        self.evaluator.set_profile(connection.conn_id, self.protocol_profile(observer.spec))
         self.recorder.expect(self.model.connection_opened(action.step, connection.conn_id, observer.spec.user))
         self.recorder.finish(action, "ok", conn=connection.conn_id)
         for guild, channel in observer.subscriptions:
@@ -276,9 +333,11 @@ class ScenarioSession:
 
     # ---- steps ------------------------------------------------------------------------------------
 
-    async def _perform(self, action: Any, *, intent: str | None) -> int | None:
+    async def _perform(self, action: Any, *, intent: str | None, via: str | None = None) -> int | None:
         if isinstance(action, Mutation):
-            return await self.perform_mutation(action, intent)
+            return await self.perform_mutation(action, intent, via=via)
+        if isinstance(action, UiCheck):
+            return await self._ui_check(action)
         if isinstance(action, Subscribe):
             await self._subscribe(self.observer(action.client), action.guild, action.channel)
             return self.recorder.next_step - 1
@@ -293,7 +352,9 @@ class ScenarioSession:
             return await run_nemesis(self, action)
         raise ScenarioError(f"scenario {self.spec.id!r}: cannot perform {action!r}")
 
-    async def perform_mutation(self, mutation: Mutation, intent: str | None = None) -> int:
+    async def perform_mutation(self, mutation: Mutation, intent: str | None = None, *, via: str | None = None) -> int:
+        if via is not None:
+            return await self._perform_in_browser(mutation, via)
         observer = self._observer_of_user(mutation.actor)
         session = observer.sim.rest if observer else self.seed_sessions[mutation.actor]
         label = observer.spec.label if observer else None
@@ -307,6 +368,52 @@ class ScenarioSession:
         if observer is not None and result.ok:
             observer.replica.after_own_mutation(mutation, result)
         return step
+
+    async def _perform_in_browser(self, mutation: Mutation, via: str) -> int:
+        """The same mutation, done through a browser's UI; the model gets the page's real REST answer."""
+        browser = self.browser_observers.get(via)
+        if browser is None:
+            raise ScenarioError(f"scenario {self.spec.id!r}: 'via: {via}' names no browser client of this run")
+        if browser.spec.user != mutation.actor:
+            raise ScenarioError(f"scenario {self.spec.id!r}: {via} is logged in as {browser.spec.user}, "
+                                f"not as the step's actor {mutation.actor}")
+        plan = self.model.plan(mutation)
+        action = self.recorder.begin("mutation", mutation.row, via, via="ui")
+        result = await browser.perform(mutation)
+        self.recorder.finish(action, "ok" if result.ok else "fail", result.status)
+        self.failures += check_verdict(action.step, mutation, plan.verdict, result, client=via)
+        self.recorder.expect(self.model.commit(action.step, mutation, result))
+        return action.step
+
+    async def _ui_check(self, action: UiCheck) -> int:
+        from harness.checks import ui
+
+        browser = self.browser_observers.get(action.client)
+        if browser is None:
+            raise ScenarioError(f"scenario {self.spec.id!r}: ui.{action.check} needs browser client {action.client!r}")
+        record = self.recorder.begin("ui_check", action.check, action.client)
+        shots = scenario_dir(self.options.artefacts_dir, self.spec.id) if self.options.artefacts_dir else None
+        check = getattr(ui, f"check_{action.check}")
+        kwargs: dict[str, Any] = {"screenshot_dir": shots}
+        if action.check in ("settings_split", "workspace_permissions"):
+            kwargs["may_manage"] = self._may_manage_workspace(browser)
+        found = await check(browser.client, **kwargs)
+        self.failures += [replace(f, step=record.step) for f in found]
+        self.recorder.finish(record, "ok" if not found else "fail")
+        return record.step
+
+    def _may_manage_workspace(self, browser: BrowserObserver) -> bool:
+        """WEB_UI.md §3: the workspace form is enabled for any of the three role-management permissions."""
+        from harness.model import permissions as perms
+
+        world = self.model.world
+        guild_id = browser.active[0] if browser.active else None
+        alias = world.alias_of("guild", guild_id) if guild_id else None
+        if alias is None:
+            return False
+        guild = world.guild(alias)
+        return any(perms.has_guild_perm(world, guild, browser.spec.user, p)
+                   for p in ("manage_roles", "manage_member_roles", "manage_workspace_roles"))
 
     async def _mutate(self, mutation: Mutation, session: RestSession, *, client: str | None,
                       seeding: bool) -> tuple[int, RestResult]:
@@ -358,7 +465,25 @@ class ScenarioSession:
             await asyncio.sleep(interval)
             interval = min(interval * 1.6, POLL_MAX_S)
         self._bind_gateway_messages()
-        self.failures += convergence or await self._convergence(step)
+        final = convergence or await self._convergence(step)
+        self.failures += final
+        await self._screenshot_diverged_browsers(final, step)
+
+    async def _screenshot_diverged_browsers(self, failures: list[CheckFailure], step: int | None) -> None:
+        """A DOM that missed its deadline is photographed now: by the end of the scenario later steps
+        may have hidden what went wrong (e.g. the un-edited message was deleted since)."""
+        if self.options.artefacts_dir is None:
+            return
+        diverged = {f.client for f in failures if f.kind == "dom_diverged"}
+        directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
+        for label in sorted(diverged & self.browser_observers.keys()):
+            path = directory / f"{label}-step{step}-dom-diverged.png"
+            shot = await _quietly_list(self._screenshot(label, path))
+            self.artefacts += [ArtefactRecord(kind="screenshot", path=str(p), client=label) for p in shot]
+
+    async def _screenshot(self, label: str, path: Path) -> list[Path]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return [await self.browser_observers[label].client.screenshot(path)]
 
     def _still_waiting(self, step: int) -> bool:
         return any(f.kind == "loss" and f.step == step for f in self.evaluator.delivery().failures)
@@ -369,6 +494,8 @@ class ScenarioSession:
         failures: list[CheckFailure] = []
         for observer in self.observers.values():
             failures += await self._converged(observer, step)
+        for browser in self.browser_observers.values():
+            failures += await browser.converged(step)
         return failures
 
     async def _converged(self, observer: Observer, step: int | None) -> list[CheckFailure]:
@@ -426,8 +553,12 @@ class ScenarioSession:
 
     # ---- teardown and result ----------------------------------------------------------------------
 
-    async def _close(self) -> None:
-        """Close every client and session; safe to call twice (error paths close early)."""
+    async def _close(self, keep_browsers: bool = False) -> None:
+        """Close every client and session; safe to call twice (error paths close early). Browsers stay
+        open for ``finish`` to save their artefacts when asked to."""
+        if not keep_browsers:
+            for browser in self.browser_observers.values():
+                await _quietly(browser.client.close())
         if self._closed:
             return
         self._closed = True
@@ -444,7 +575,8 @@ class ScenarioSession:
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
             status=status, duration_s=round(duration, 3),
-            clients=[self._client_record(o) for o in self.observers.values()],
+            clients=[self._client_record(o) for o in self.observers.values()]
+            + [self._browser_record(b) for b in self.browser_observers.values()],
             steps=[self._step_record(a) for a in self.recorder.actions],
             failures=[failure_record(f) for f in errors],
             warnings=[failure_record(f) for f in warnings],
@@ -456,6 +588,11 @@ class ScenarioSession:
         return ClientRecord(label=observer.spec.label, kind="simulated", user=observer.spec.user,
                             visibility_class=observer.spec.observes_as, profile=observer.spec.profile,
                             connections=[c.conn_id for c in observer.sim.connections])
+
+    def _browser_record(self, browser: BrowserObserver) -> ClientRecord:
+        return ClientRecord(label=browser.spec.label, kind="browser", user=browser.spec.user,
+                            visibility_class=browser.spec.observes_as, profile=self._profile_name(browser.spec),
+                            connections=list(browser.connections))
 
     def _step_record(self, action: Any) -> StepRecord:
         duration = None if action.completed_at is None else (action.completed_at - action.invoked_at) * 1000
@@ -519,6 +656,14 @@ def _dedupe(failures: list[CheckFailure]) -> list[CheckFailure]:
             seen.add(key)
             out.append(failure)
     return out
+
+
+async def _quietly_list(awaitable: Any) -> list[Any]:
+    try:
+        return await asyncio.wait_for(awaitable, 30.0)
+    except Exception as exc:  # an artefact that cannot be saved must not hide the scenario's outcome
+        log.warning("artefacts: %r", exc)
+        return []
 
 
 async def _quietly(awaitable: Any) -> None:

@@ -134,6 +134,8 @@ class StepSpec(BaseModel):
     do: str
     expect: Literal["allowed", "rejected"] | None = None
     """Optional intent check: the model's verdict must agree (catches scenarios that test nothing)."""
+    via: str | None = None
+    """Label of a browser client that performs this mutation through its UI instead of REST."""
 
     @property
     def params(self) -> dict[str, Any]:

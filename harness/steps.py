@@ -51,7 +51,16 @@ class Nemesis:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-HarnessAction = Subscribe | Connect | Disconnect | Nemesis
+@dataclass(frozen=True)
+class UiCheck:
+    """A web-client check through Playwright (harness.checks.ui): ``do: ui.<check>``."""
+
+    client: str
+    check: Literal["settings_split", "client_settings", "workspace_settings", "workspace_permissions",
+                   "panels_close", "panels_separate"]
+
+
+HarnessAction = Subscribe | Connect | Disconnect | Nemesis | UiCheck
 Action = Mutation | HarnessAction
 
 _HARNESS_ACTIONS: dict[str, type] = {
@@ -69,11 +78,13 @@ def resolve_step(scenario_id: str, index: int, step: StepSpec, namespace: str) -
         name = step.do.removeprefix("nemesis.")
         client = params.pop("client", None)
         return _build(Nemesis, {"name": name, "client": client, "params": params}, where)
+    if step.do.startswith("ui."):
+        return _build(UiCheck, {"check": step.do.removeprefix("ui."), **params}, where)
     if step.do in _HARNESS_ACTIONS:
         return _build(_HARNESS_ACTIONS[step.do], params, where)
     mutation_cls = ROWS.get(step.do)
     if mutation_cls is None:
-        known = ", ".join(sorted([*ROWS, *_HARNESS_ACTIONS, "nemesis.<name>"]))
+        known = ", ".join(sorted([*ROWS, *_HARNESS_ACTIONS, "nemesis.<name>", "ui.<check>"]))
         raise ScenarioError(f"{where}: unknown action {step.do!r}; known: {known}")
     if mutation_cls is UpdateProfile and isinstance(params.get("username"), str):
         params["username"] = username_for(params["username"], namespace)

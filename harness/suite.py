@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS
+from harness.browser_observers import LazyBrowsers
 from harness.checks.types import CheckClass
 from harness.console import Console
 from harness.errors import ScenarioError, TargetError, UsageError
@@ -91,10 +92,14 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
     started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
     results: list[ScenarioResult] = []
     crash: TargetError | None = None
+    browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
+        if options.browsers else None
     try:
-        runner = ScenarioRunner(target, _runner_options(options, seed), redactor)
+        runner = ScenarioRunner(target, _runner_options(options, seed), redactor, browsers)
         crash = await _run_entries(entries, runner, options, console, results)
     finally:
+        if browsers is not None:
+            await browsers.close()
         await target.stop()
         run = assemble(options, target, results, seed, started_wall, time.monotonic() - started, crash)
         write_reports(run, options, redactor)

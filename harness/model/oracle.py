@@ -37,6 +37,8 @@ class Model:
         self.conns = Connections()
         self._unbound: dict[tuple[int, int], str] = {}
         """(step, order) of a gateway message_create expectation -> the message alias to bind."""
+        self._closing: dict[ConnectionId, Connection] = {}
+        """Connections the client is closing whose close the server may not have processed yet."""
 
     # ---- mutations ------------------------------------------------------------------------------
 
@@ -152,6 +154,19 @@ class Model:
             out.append(ExpectedEvent(step, 0, "presence_update", match, {}, audience, note))
         return self._spare_starved(out)
 
+    def connection_closing(self, step: int, conn: ConnectionId) -> list[ExpectedEvent]:
+        """The client has started closing ``conn`` but the server may not have processed the close yet
+        (a web client switching channels closes one socket and opens the next; the server sees the two
+        TCP connections in either order). Offline presence for it, and the user's next online presence,
+        are then each optional (MAY). A later ``connection_closed`` for it changes nothing more."""
+        c = self.conns.get(conn)
+        if c is None or conn not in self.conns.open:
+            return []
+        events = self.connection_closed(step, conn, by="harness")
+        self._closing[conn] = c
+        return [replace(e, audience=aud.soften(e.audience), note="MAY: the close races a new connection")
+                for e in events]
+
     def connection_starved(self, conn: ConnectionId) -> None:
         """The harness stopped reading ``conn`` on purpose (nemesis ``stall_reads``): from now on what it
         MUST receive becomes MAY (the server may drop it and close the connection as a slow consumer)."""
@@ -223,10 +238,13 @@ class Model:
         return member and epoch == g.removal_epoch(user)
 
     def _first_presence(self, conn: Connection, guild: str) -> tuple[bool, bool]:
-        """(is this the user's first present connection in G, is that uncertain because of stale presence)."""
+        """(is this the user's first present connection in G, is that uncertain — because of stale
+        presence, or because a closing connection of the user may still be present on the server)."""
         states = [self._presence_current(o.user, guild, o.presence[guild])
                   for o in self.conns.of_user(conn.user) if guild in o.presence]
-        return not any(states), bool(states) and not any(states)
+        closing = any(c.user == conn.user and guild in c.presence for c in self._closing.values())
+        first = not any(states)
+        return first, (bool(states) and first) or (first and closing)
 
     def _present_users(self, guild: str) -> Any:
         """``presence_sync.user_ids`` after the subscriber was added: current presences must be listed;
@@ -242,6 +260,9 @@ class Model:
                 required.add(uid)
             elif perms.is_member(g, c.user):
                 optional.add(uid)
+        for c in self._closing.values():  # the server may not have processed their close yet
+            if guild in c.presence and perms.is_member(g, c.user):
+                optional.add(self.world.user_id(c.user))
         optional -= required
         return SetBetween(required, optional) if optional else Unordered(sorted(required))
 

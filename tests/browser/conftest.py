@@ -6,6 +6,10 @@
 * Chromium comes from `harness.clients.chromium.launch_chromium` (Debian's binary and its flags). When no
   browser can start, the tests are skipped with the one-line cause.
 * `Api` is a minimal httpx REST client ("a second client") for seeding and for remote mutations.
+* Browser clients (`harness.clients.browser`): `browser_pool` (one Chromium for the session),
+  `reference_targets` (one `ReferenceTarget` per fault set, started on first use, stopped at the end),
+  `seeder` (users and workspaces over REST through simulated clients) and `browser_clients` (a factory
+  of `BrowserClient`s whose contexts are released after the test; uncaught page errors fail it).
 """
 from __future__ import annotations
 
@@ -17,15 +21,20 @@ import threading
 import time
 import uuid
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
+from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from harness.clients.browser import BrowserClient, BrowserPool
 from harness.clients.chromium import launch_chromium
+from harness.clients.simulated import SimulatedClient
 from harness.errors import BrowserUnavailable
+from harness.redact import Redactor
+from harness.targets.reference import ReferenceTarget
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 20.0
@@ -213,3 +222,108 @@ async def open_seeded_app(context: BrowserContext, server: ReferenceServer, api:
     page = await context.new_page()
     await page.goto(f"{server.url}/app")
     return page
+
+
+# --------------------------------------------------------------------------------------------------
+# Browser clients (harness.clients.browser): one Chromium for the session, one reference target per
+# fault set (started on first use, stopped at the end of the session), simulated clients for seeding.
+
+@pytest.fixture(scope="session")
+async def browser_pool() -> AsyncIterator[BrowserPool]:
+    """The session's one Chromium (skips the test when none can start)."""
+    pool = BrowserPool()
+    try:
+        await pool.start()
+    except BrowserUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def reference_targets() -> AsyncIterator[Callable[..., Awaitable[ReferenceTarget]]]:
+    """``await reference_targets("web.gear_missing")``: a started target for that fault set, shared."""
+    started: dict[tuple[str, ...], ReferenceTarget] = {}
+
+    async def get(*faults: str) -> ReferenceTarget:
+        key = tuple(sorted(faults))
+        if key not in started:
+            target = ReferenceTarget(faults=list(key))
+            await target.start()
+            started[key] = target
+        return started[key]
+
+    try:
+        yield get
+    finally:
+        for target in started.values():
+            await target.stop()
+
+
+@dataclass
+class Workspace:
+    """A workspace seeded over REST by its owner (a simulated client), with one text channel."""
+
+    target: ReferenceTarget
+    owner: SimulatedClient
+    guild_id: str
+    channel_id: str
+    name: str
+    visibility: str
+    channel: str
+
+
+class Seeder:
+    """Seeds users and workspaces over REST with simulated clients (closed by the fixture)."""
+
+    def __init__(self) -> None:
+        self.redactor = Redactor()
+        self.sims: list[SimulatedClient] = []
+
+    async def user(self, target: ReferenceTarget, label: str) -> SimulatedClient:
+        sim = SimulatedClient(label, target, unique_username(label), PASSWORD, redactor=self.redactor)
+        self.sims.append(sim)
+        return await sim.login(register=True)
+
+    async def workspace(self, target: ReferenceTarget, *, name: str = "Security Ops", visibility: str = "public",
+                        channel: str = "general") -> Workspace:
+        owner = await self.user(target, "owner")
+        status, guild = await owner.rest.post("/guilds", {"name": name, "visibility": visibility})
+        assert status == 200, guild
+        status, chan = await owner.rest.post(f"/guilds/{guild['guild_id']}/channels", {"name": channel, "kind": "text"})
+        assert status == 200, chan
+        return Workspace(target, owner, guild["guild_id"], chan["channel_id"], name, visibility, channel)
+
+    async def close(self) -> None:
+        for sim in self.sims:
+            await sim.close()
+
+
+@pytest.fixture
+async def seeder() -> AsyncIterator[Seeder]:
+    seeder = Seeder()
+    try:
+        yield seeder
+    finally:
+        await seeder.close()
+
+
+@pytest.fixture
+async def browser_clients(browser_pool: BrowserPool) -> AsyncIterator[Callable[..., BrowserClient]]:
+    """Factory of BrowserClients on the shared pool; each is closed (context released) afterwards."""
+    clients: list[BrowserClient] = []
+
+    def make(label: str, target: ReferenceTarget, redactor: Redactor, **options) -> BrowserClient:
+        client = BrowserClient(label, browser_pool, target.web_url, redactor=redactor, **options)
+        clients.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            await client.close()
+    errors = {c.label: c.page_errors for c in clients if c.page_errors}
+    assert not errors, f"uncaught errors in browser-client pages: {errors}"

@@ -344,3 +344,22 @@ def test_a_starved_connection_may_miss_what_it_must_receive_but_still_must_not_r
 def test_starving_one_connection_leaves_the_others_of_the_same_user_alone(sb: Sandbox) -> None:
     sb.model.connection_starved("a1")
     assert message(sb, "m1")["a0"] is MUST
+
+
+# ---- a connection closing while a new one opens (web client switching channels) -------------------------
+
+def test_presence_churn_around_a_closing_connection_is_optional_but_nothing_else_is(sb: Sandbox) -> None:
+    # bob has b0 (subscribed) and b1 (none); b0 starts closing while b2 opens and subscribes.
+    sb.model.connection_closed(sb.next_step(), "b1")
+    offline = sb.model.connection_closing(sb.next_step(), "b0")
+    assert offline and all(d is not MUST for e in offline for d in e.audience.values())
+    sb.connect("bob", "b2")
+    events = {e.event_type: e for e in sb.subscribe("b2", "general")}
+    assert MUST not in events["presence_update"].audience.values()     # may or may not come
+    assert events["subscribed"].audience["b2"] is MUST                  # the rest stays strict
+    assert message(sb, "m1")["b2"] is MUST and message(sb, "m2").get("b0", NOT) is NOT  # b0 left the audience
+
+
+def test_closing_a_connection_twice_predicts_nothing_more(sb: Sandbox) -> None:
+    sb.model.connection_closing(sb.next_step(), "c0")
+    assert sb.model.connection_closed(sb.next_step(), "c0") == []
