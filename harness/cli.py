@@ -121,6 +121,8 @@ def _add_selftest(commands: argparse._SubParsersAction) -> None:
     selftest.add_argument("--fault", action="append", default=[], metavar="NAME", help="only these faults")
     selftest.add_argument("--disable-check", action="append", default=[], metavar="CHECK",
                           help="deliberately break the harness by disabling a checker (proves selftest fails)")
+    selftest.add_argument("--no-browsers", action="store_true",
+                          help="skip the web-client faults (no Chromium); the verdict then fails")
     selftest.set_defaults(func=_cmd_selftest)
 
 
@@ -207,3 +209,7 @@ def _non_negative_float(text: str) -> float:
 
 
 __all__ = ["main", "build_parser", "add_target_options", "UsageError"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

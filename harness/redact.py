@@ -126,7 +126,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[tuple[str, str]] = (), *, patterns: bool = True) -> None:
         self._lock = threading.Lock()
         self._secrets: dict[str, str] = {}  # needle -> kind
-        self._needles: re.Pattern[str] | None = None
+        self._by_prefix: dict[str, list[str]] = {}
+        """Known spellings indexed by their first MIN_SECRET_LENGTH characters, longest first: finding
+        them is one dict lookup per text position, with nothing to rebuild when a secret is added (a run
+        registers hundreds; one regex alternation of all of them had to be recompiled every time)."""
         self.patterns = patterns
         for kind, value in secrets:
             self.add(value, kind)
@@ -150,14 +153,25 @@ class Redactor:
             quote_plus(secret, safe=""),
         }
         with self._lock:
-            changed = False
             for v in variants:
                 if v and v not in self._secrets:
                     self._secrets[v] = kind
-                    changed = True
-            if changed:
-                ordered = sorted(self._secrets, key=len, reverse=True)
-                self._needles = re.compile("|".join(re.escape(n) for n in ordered))
+                    bucket = self._by_prefix.setdefault(v[:MIN_SECRET_LENGTH], [])
+                    bucket.append(v)
+                    bucket.sort(key=len, reverse=True)
+
+    def _known_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, kind) of every known secret in ``text``, left to right, longest match first."""
+        spans: list[tuple[int, int, str]] = []
+        index, by_prefix, last = 0, self._by_prefix, len(text) - MIN_SECRET_LENGTH
+        while index <= last:
+            for secret in by_prefix.get(text[index:index + MIN_SECRET_LENGTH], ()):
+                if text.startswith(secret, index):
+                    spans.append((index, index + len(secret), self._secrets[secret]))
+                    index += len(secret) - 1
+                    break
+            index += 1
+        return spans
 
     def add_password(self, password: str | None) -> None:
         self.add(password, "password")
@@ -181,10 +195,7 @@ class Redactor:
 
     def find(self, text: str) -> list[str]:
         """Kinds of the secrets (exact or pattern-shaped) present in ``text``; empty when clean."""
-        found: list[str] = []
-        needles = self._needles
-        if needles is not None:
-            found += [self._secrets.get(m.group(0), "secret") for m in needles.finditer(text)]
+        found = [kind for _, _, kind in self._known_spans(text)] if self._by_prefix else []
         if self.patterns:
             for kind, pattern, group in _PATTERNS:
                 for m in pattern.finditer(text):
@@ -207,10 +218,8 @@ class Redactor:
     def _redact_text(self, text: str) -> str:
         if not text:
             return text
-        needles = self._needles
-        if needles is not None:
-            secrets = self._secrets
-            text = needles.sub(lambda m: placeholder(secrets.get(m.group(0), "secret")), text)
+        if self._by_prefix:
+            text = _replace_spans(text, self._known_spans(text))
         if not self.patterns:
             return text
         for kind, pattern, group in _PATTERNS:
@@ -291,6 +300,16 @@ class Redactor:
     # ------------------------------------------------------------------ logging
     def logging_filter(self) -> "RedactingFilter":
         return RedactingFilter(self)
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    if not spans:
+        return text
+    parts, cursor = [], 0
+    for start, end, kind in spans:
+        parts += [text[cursor:start], placeholder(kind)]
+        cursor = end
+    return "".join(parts) + text[cursor:]
 
 
 def _is_placeholder(value: str) -> bool:

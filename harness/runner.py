@@ -55,6 +55,9 @@ class RunnerOptions:
     """Suffix that keeps usernames unique on a shared target."""
     scenario_timeout_s: float = 300.0
     disabled_checks: frozenset[CheckClass] = frozenset()
+    stop_on: CheckClass | None = None
+    """Stop a scenario after the first step that produced a failure of this class (the selftest only
+    needs to see a planted fault caught; a loss costs a whole deadline per step)."""
     artefacts_dir: Path | None = None
     """Where per-scenario artefacts go (histories, screenshots, traces); None writes none."""
     keep_artefacts: Literal["failures", "always"] = "failures"
@@ -144,7 +147,9 @@ class ScenarioSession:
         async def everything() -> None:
             await self.start()
             for step_spec in self.spec.steps:
-                await self.step(step_spec)
+                failures = await self.step(step_spec)
+                if self.options.stop_on and any(f.check == self.options.stop_on for f in failures):
+                    break
 
         await self._guarded(everything())
         return await self.finish()
@@ -456,9 +461,9 @@ class ScenarioSession:
         while True:
             waiting = step is not None and self._still_waiting(step)
             if not waiting and all(o.replica.idle for o in self.observers.values()):
+                self._bind_gateway_messages()  # the model must know gateway-created ids before comparing
                 convergence = await self._convergence(step)
                 if not convergence:
-                    self._bind_gateway_messages()
                     return
             if self.clock() >= deadline:
                 break
@@ -491,12 +496,10 @@ class ScenarioSession:
     async def _convergence(self, step: int | None) -> list[CheckFailure]:
         if CheckClass.CONVERGENCE in self.options.disabled_checks:
             return []
-        failures: list[CheckFailure] = []
-        for observer in self.observers.values():
-            failures += await self._converged(observer, step)
-        for browser in self.browser_observers.values():
-            failures += await browser.converged(step)
-        return failures
+        # Every client reads its own snapshot: independent, so they run concurrently.
+        checks = [*(self._converged(o, step) for o in self.observers.values()),
+                  *(b.converged(step) for b in self.browser_observers.values())]
+        return [failure for found in await asyncio.gather(*checks) for failure in found]
 
     async def _converged(self, observer: Observer, step: int | None) -> list[CheckFailure]:
         label = observer.spec.label

@@ -6,6 +6,7 @@ below. Unknown names and bad parameters become a ScenarioError naming the scenar
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,9 +92,15 @@ def resolve_step(scenario_id: str, index: int, step: StepSpec, namespace: str) -
     return _build(mutation_cls, params, where)
 
 
+@functools.lru_cache(maxsize=None)
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    """Building a TypeAdapter costs about a millisecond; the randomised run resolves thousands of steps."""
+    return TypeAdapter(cls)
+
+
 def _build(cls: type, params: dict[str, Any], where: str) -> Any:
     try:
-        return TypeAdapter(cls).validate_python(params)
+        return _adapter(cls).validate_python(params)
     except ValidationError as exc:
         first = exc.errors()[0]
         field_name = ".".join(str(part) for part in first["loc"]) or "(parameters)"

@@ -112,25 +112,49 @@ def _member(document: Any, name: str) -> Any:
 
 def check_redaction(frames: Iterable[ReceivedFrame], *, secrets: Collection[str] = ()) -> list[CheckFailure]:
     """Every redaction failure over ``frames``, in frame order."""
-    usable = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+    index = _SecretIndex(secrets)
     failures: list[CheckFailure] = []
     for frame in frames:
-        failures.extend(check_frame(frame, usable))
+        failures.extend(check_frame(frame, index))
     return failures
 
 
-def check_frame(frame: ReceivedFrame, secrets: Collection[str] = ()) -> list[CheckFailure]:
+class _SecretIndex:
+    """Known secrets by their first MIN_SECRET_LENGTH characters: finding which occur in a frame is one
+    pass over its text, however many secrets a long run has registered (testing each secret against
+    each frame grows with both and dominated long runs)."""
+
+    def __init__(self, secrets: Collection[str]) -> None:
+        self.secrets = tuple(dict.fromkeys(s for s in secrets if len(s) >= MIN_SECRET_LENGTH))
+        self._by_prefix: dict[str, list[int]] = {}
+        for number, secret in enumerate(self.secrets):
+            self._by_prefix.setdefault(secret[:MIN_SECRET_LENGTH], []).append(number)
+
+    def present_in(self, text: str) -> list[tuple[int, str]]:
+        """(number, secret) of every known secret occurring in ``text``."""
+        if not self._by_prefix:
+            return []
+        hits: dict[int, str] = {}
+        for start in range(len(text) - MIN_SECRET_LENGTH + 1):
+            for number in self._by_prefix.get(text[start:start + MIN_SECRET_LENGTH], ()):
+                if number not in hits and text.startswith(self.secrets[number], start):
+                    hits[number] = self.secrets[number]
+        return sorted(hits.items())
+
+
+def check_frame(frame: ReceivedFrame, secrets: "Collection[str] | _SecretIndex" = ()) -> list[CheckFailure]:
+    index = secrets if isinstance(secrets, _SecretIndex) else _SecretIndex(secrets)
     try:
         document = _parse_all_members(frame.raw)
     except (ValueError, RecursionError):
-        return _unparsed_frame(frame, secrets)
+        return _unparsed_frame(frame, index)
     event_type = _member(document, "t")
     event_type = event_type if isinstance(event_type, str) else None
     nodes = list(_nodes(document))
     found = [
         *_name_findings(nodes, event_type),
         *_value_findings(nodes),
-        *_secret_findings(frame.raw, nodes, secrets),
+        *_secret_findings(frame.raw, nodes, index),
         *_event_findings(nodes, event_type, _member(document, "d")),
     ]
     return [_as_failure(frame, event_type, finding) for finding in _dedupe(found)]
@@ -234,8 +258,8 @@ def _value_findings(nodes: list[_Node]) -> Iterator[_Finding]:
                            f"value at {node.path} has the shape of a credential (rule {rule}, §7)")
 
 
-def _secret_findings(raw: str, nodes: list[_Node], secrets: Collection[str]) -> Iterator[_Finding]:
-    for index, secret in enumerate(secrets):
+def _secret_findings(raw: str, nodes: list[_Node], secrets: _SecretIndex) -> Iterator[_Finding]:
+    for index, secret in secrets.present_in(raw):
         paths = [n.path for n in nodes if isinstance(n.value, str) and secret in n.value]
         paths += [n.path for n in nodes if n.name is not None and secret in n.name]
         if not paths and secret in raw:
@@ -245,11 +269,11 @@ def _secret_findings(raw: str, nodes: list[_Node], secrets: Collection[str]) -> 
                            f"value at {path} contains known secret #{index} (rule known_secret)")
 
 
-def _unparsed_frame(frame: ReceivedFrame, secrets: Collection[str]) -> list[CheckFailure]:
+def _unparsed_frame(frame: ReceivedFrame, secrets: _SecretIndex) -> list[CheckFailure]:
     """Not JSON at all: only text rules apply (the contract check reports the envelope error)."""
     found = [_Finding("forbidden_value", "(raw frame)", "known_secret",
                       f"frame text contains known secret #{i} (rule known_secret)")
-             for i, secret in enumerate(secrets) if secret in frame.raw]
+             for i, _ in secrets.present_in(frame.raw)]
     rule = token_rule(frame.raw)
     if rule:
         found.append(_Finding("forbidden_value", "(raw frame)", rule,
