@@ -180,6 +180,20 @@ def test_reaction_on_deleted_message_is_404(sb: Sandbox) -> None:
     assert status(sb, AddReaction("bob", "m1", "x")) == 404
 
 
+def test_reaction_remove_on_deleted_message_follows_db_mode(sb: Sandbox) -> None:
+    """REST.md §10.5: Filament's Postgres build (and the reference target) answer 200 with count 0 and
+    still emit the reaction event; memory mode's 404 is not what is shipped."""
+    i = ids(sb)
+    sb.setup(AddReaction("carol", "m1", "👍"))
+    sb.setup(DeleteMessage("bob", "m1"))
+    [(t, match, fields)] = events(sb, RemoveReaction("carol", "m1", "👍"))
+    assert t == "message_reaction"
+    assert match == {"message_id": i["m1"], "emoji": "👍", "operation": "remove", "actor_user_id": i["carol"]}
+    assert fields["count"] == 0
+    assert sb.model.world.message("m1").reactions == {}
+    assert status(sb, RemoveReaction("dave", "m1", "👍")) == 403  # still gated by channel access
+
+
 # ---- workspace -----------------------------------------------------------------------------------------
 
 def test_channel_create(sb: Sandbox) -> None:

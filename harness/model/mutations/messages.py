@@ -203,8 +203,10 @@ class _Reaction(Mutation):
             world, msg.channel, self.actor, "create_message")
         if refusal:
             return refusal
-        # Unknown message: 404 (memory mode and the reference; Filament DB answers 200 on remove).
-        return not_found() if msg.deleted else ok()
+        # Unknown (deleted) message: POST is 404. DELETE follows Filament's shipped Postgres build and
+        # the reference target: 200 with count 0, and ``message_reaction`` is still emitted (memory
+        # mode answers 404 instead, REST.md §10.5).
+        return not_found() if msg.deleted and self.operation == "add" else ok()
 
     def apply(self, world: World, result: RestResult) -> list[EventPrediction]:
         msg = world.message(self.message)
