@@ -7,6 +7,7 @@ is the DOM (read through the selector profile) against the model's projection fo
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,14 +159,26 @@ def _empty_scope() -> Any:
 
 
 class LazyBrowsers:
-    """One browser per run, launched only when the first browser client is needed, closed by ``close``."""
+    """One browser per run, launched only when the first browser client is needed, closed by ``close``.
+    ``for_target`` shares that browser with runs against other targets (the selftest's faulty ones)."""
 
-    def __init__(self, max_clients: int, web_url: str) -> None:
+    def __init__(self, max_clients: int, web_url: str, *, shared: "LazyBrowsers | None" = None) -> None:
         self.max_clients = max_clients
         self.web_url = web_url
+        self._shared = shared
         self._pool: Any = None
+        self._starting = asyncio.Lock()
+
+    def for_target(self, web_url: str) -> "LazyBrowsers":
+        return LazyBrowsers(self.max_clients, web_url, shared=self)
 
     async def pool(self) -> Any:
+        if self._shared is not None:
+            return await self._shared.pool()
+        async with self._starting:  # concurrent runs must not launch two browsers
+            return await self._launch()
+
+    async def _launch(self) -> Any:
         if self._pool is None:
             from harness.clients.browser import BrowserPool
 

@@ -17,7 +17,10 @@ MAX_FAILURE_LINES = 4
 
 class Console:
     def __init__(self, stream: Any = None) -> None:
-        self.out = RichConsole(file=stream or sys.stderr, highlight=False, soft_wrap=True)
+        stream = stream or sys.stderr
+        # CI logs are not terminals: give tables room instead of rich's 80-column default.
+        width = None if stream.isatty() else 200
+        self.out = RichConsole(file=stream, highlight=False, soft_wrap=True, width=width)
 
     def start(self, *, target_spec: str, count: int, seed: int) -> None:
         self.out.print(f"sync-harness: {count} scenarios against [bold]{target_spec}[/] (seed {seed})")

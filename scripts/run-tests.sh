@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's tests: unit, reference target, integration, browser; then the self-verification
-# (every planted fault must be caught by its expected check). This is what CI runs (.ci/run).
+# (every planted fault must be caught by its expected check class; the matrix goes to the log and to
+# report/selftest.json). This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/sync-harness selftest --json report/selftest.json
