@@ -51,6 +51,8 @@ class Console:
         self._latency(run)
         summary = run.summary
         coverage = f", rows covered {run.coverage.covered}/{run.coverage.total}" if run.coverage else ""
+        if run.interrupted:
+            coverage += ", INTERRUPTED before the end"
         self.out.print(f"{summary.passed} passed, {summary.failed} failed, {summary.error} errors, "
                        f"{summary.skipped} skipped in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
 

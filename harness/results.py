@@ -138,6 +138,8 @@ class RunResult(_Model):
     schema_version: str = SCHEMA_VERSION
     tool: str = "filament-sync-harness"
     status: RunStatus
+    interrupted: bool = False
+    """The run was stopped (Ctrl-C) before every scenario ran; its status is then ``error``."""
     started_at: str
     """ISO 8601, UTC."""
     duration_s: float

@@ -25,7 +25,7 @@ from harness.clients.live_replica import LiveReplica
 from harness.clients.rest import RestSession
 from harness.clients.simulated import SimulatedClient
 from harness.clients.snapshot import SnapshotError, fetch_view
-from harness.errors import HarnessError, ScenarioError, TargetError
+from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError
 from harness.evaluate import Evaluator, protocol_profile
 from harness.leak_probe import annotate_leaks
 from harness.model.mutations import GATEWAY_SENT, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
@@ -206,7 +206,7 @@ class ScenarioSession:
             self.error = str(exc)
         except TimeoutError:
             self.error = f"scenario did not finish within {self.options.scenario_timeout_s:.0f} s"
-        except ScenarioError:
+        except (ScenarioError, BrowserUnavailable):  # the run cannot go on: the caller reports it
             await self._close()
             raise
         except HarnessError as exc:

@@ -7,6 +7,7 @@ the report (nothing is lost) before the one-line error.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import fnmatch
 import random
@@ -19,7 +20,7 @@ from contracts.mutations import CATALOGUE_ROWS
 from harness.browser_observers import LazyBrowsers
 from harness.checks.types import CheckClass
 from harness.console import Console
-from harness.errors import ScenarioError, TargetError, UsageError
+from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError, UsageError
 from harness.redact import Redactor, install_logging_filter
 from harness.results import (
     Coverage, RowCoverage, RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord,
@@ -91,17 +92,22 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
     console.start(target_spec=options.target, count=len(entries), seed=seed)
     started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
     results: list[ScenarioResult] = []
-    crash: TargetError | None = None
+    crash: TargetError | BrowserUnavailable | None = None
+    interrupted = False
     browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
         if options.browsers else None
     try:
         runner = ScenarioRunner(target, _runner_options(options, seed), redactor, browsers)
         crash = await _run_entries(entries, runner, options, console, results)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        interrupted = True
+        raise
     finally:
         if browsers is not None:
             await browsers.close()
         await target.stop()
-        run = assemble(options, target, results, seed, started_wall, time.monotonic() - started, crash)
+        run = assemble(options, target, results, seed, started_wall, time.monotonic() - started, crash,
+                       interrupted)
         write_reports(run, options, redactor)
         console.summary(run)
     if crash is not None:
@@ -110,7 +116,7 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
 
 
 async def _run_entries(entries: Sequence[Entry], runner: ScenarioRunner, options: RunOptions, console: Console,
-                       results: list[ScenarioResult]) -> TargetError | None:
+                       results: list[ScenarioResult]) -> TargetError | BrowserUnavailable | None:
     for index, entry in enumerate(entries, start=1):
         console.begin(index, len(entries), entry.id)
         if _needs_browser(entry) and options.browsers == 0:
@@ -118,7 +124,7 @@ async def _run_entries(entries: Sequence[Entry], runner: ScenarioRunner, options
         else:
             try:
                 result = await (runner.run(entry) if isinstance(entry, ScenarioSpec) else entry.run(runner))
-            except TargetError as exc:
+            except (TargetError, BrowserUnavailable) as exc:
                 results.append(_errored(entry, str(exc)))
                 console.end(results[-1])
                 return exc
@@ -203,11 +209,12 @@ def build_target(options: RunOptions) -> Target:
 # ---- the result -------------------------------------------------------------------------------------
 
 def assemble(options: RunOptions, target: Target, results: list[ScenarioResult], seed: int,
-             started: dt.datetime, duration: float, crash: TargetError | None) -> RunResult:
+             started: dt.datetime, duration: float, crash: HarnessError | None,
+             interrupted: bool = False) -> RunResult:
     summary = _summary(results)
-    status = "error" if crash or summary.error else ("failed" if summary.failed else "passed")
+    status = "error" if crash or interrupted or summary.error else ("failed" if summary.failed else "passed")
     return RunResult(
-        status=status, started_at=started.isoformat(timespec="seconds"), duration_s=round(duration, 3),
+        status=status, interrupted=interrupted, started_at=started.isoformat(timespec="seconds"), duration_s=round(duration, 3),
         target=TargetRecord(spec=options.target, description=_describe(target)),
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,

@@ -1,0 +1,144 @@
+"""The `sync-harness run` contract with its user, through real subprocesses: exit codes (0 pass,
+1 check failed, 2 usage/target error, 130 interrupted), a one-line cause for bad input, a report that
+keeps what ran when the target dies or the user presses Ctrl-C, and no process left behind."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HARNESS = [sys.executable, "-m", "harness.cli"]
+
+
+def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*HARNESS, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def _error_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_a_passing_run_exits_0_and_a_failing_one_exits_1(tmp_path: Path) -> None:
+    assert _run("run", "--scenario", "row.reaction.add").returncode == 0
+    failed = _run("run", "--scenario", "row.reaction.add", "--fault", "server.legacy_reaction_payload",
+                  "--json", str(tmp_path / "r.json"))
+    assert failed.returncode == 1
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["failures_by_check"]["contract"] > 0
+
+
+def test_an_unreachable_target_is_exit_2_with_one_line() -> None:
+    done = _run("run", "--target", "url:http://127.0.0.1:9")
+    assert done.returncode == 2
+    assert _error_line(done) == "error: cannot reach http://127.0.0.1:9/health (connection refused)"
+
+
+@pytest.mark.parametrize(("content", "suffix", "message"), [
+    ('id = "x', ".toml", "not valid TOML"),
+    ('{"id": "x", "title": "t", "world": {"users": ["a"], "guilds": [{"alias": "g", "owner": "zed"}]}}', ".json",
+     "guild 'g' names unknown users: zed"),
+    ('{"id": "x", "title": "t", "world": {"users": ["a"]}, "steps": [{"do": "message.edt"}]}', ".json",
+     "unknown action 'message.edt'"),
+])
+def test_a_malformed_scenario_file_is_exit_2_naming_file_and_problem(tmp_path: Path, content: str, suffix: str,
+                                                                     message: str) -> None:
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(content)
+    done = _run("run", "--scenario-file", str(path), "--scenario", "x")
+    assert done.returncode == 2
+    line = _error_line(done)
+    assert message in line and ("bad" in line or "scenario 'x'" in line)
+
+
+def test_a_port_in_use_is_exit_2_with_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _run("run", "--target", f"command:{sys.executable} -m harness.reference --port {port}",
+                    "--target-url", f"http://127.0.0.1:{port}")
+    assert done.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in _error_line(done)
+
+
+def test_a_missing_browser_is_exit_2_with_one_line(tmp_path: Path) -> None:
+    done = _run("run", "--browsers", "1", "--scenario", "browser.settings.owner", "--json", str(tmp_path / "r.json"),
+                env={"SYNC_HARNESS_CHROMIUM": "/nonexistent/chromium"})
+    assert done.returncode == 2
+    assert "/nonexistent/chromium is not an executable file" in _error_line(done)
+
+
+def _descendants(pid: int) -> set[int]:
+    children: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                children |= {int(entry.name)} | _descendants(int(entry.name))
+    return children
+
+
+def _alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+def _start_and_wait_for_first_scenario(*args: str) -> tuple[subprocess.Popen, list[str]]:
+    proc = subprocess.Popen([*HARNESS, "run", *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen.append(line)
+        if re.match(r"PASS \[\s*1/", line):  # progress lines right-align the index: "[ 1/33]"
+            return proc, seen
+    proc.kill()
+    raise AssertionError("no scenario finished: " + "".join(seen))
+
+
+def test_a_target_killed_mid_run_is_exit_2_and_the_report_keeps_what_ran(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    proc, _ = _start_and_wait_for_first_scenario("--scenario", "row.*", "--json", str(report))
+    servers = [p for p in _descendants(proc.pid) if b"harness.reference" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert servers
+    os.kill(servers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    [line] = [x for x in err.splitlines() if x.startswith("error:")]
+    assert "the target died" in line or "cannot reach" in line
+    result = json.loads(report.read_text())
+    assert result["status"] == "error" and result["scenarios"][0]["status"] == "passed"
+
+
+def test_ctrl_c_stops_servers_and_browsers_and_keeps_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    proc, _ = _start_and_wait_for_first_scenario("--browsers", "2", "--scenario", "browser.*", "--json", str(report))
+    spawned = _descendants(proc.pid)
+    assert spawned, "a server and a browser are running"
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    time.sleep(0.5)
+    assert not _alive(spawned), "every server and browser process is gone"
+    result = json.loads(report.read_text())
+    assert result["interrupted"] is True and result["status"] == "error"
