@@ -96,6 +96,8 @@ class ScenarioRunner:
         self.redactor = redactor
         self.browsers = browsers
         self._opened = 0
+        self.latency_samples: list[Any] = []
+        """Every delivery-latency sample of the scenarios run (nemesis ones excepted), for run-level p50/p95."""
 
     async def run(self, spec: ScenarioSpec) -> ScenarioResult:
         """Run a whole scenario: world, observers, every step, final judgement."""
@@ -108,7 +110,9 @@ class ScenarioRunner:
         self._opened += 1
         # Usernames are unique per target: every scenario run gets its own namespace.
         options = replace(self.options, namespace=f"{self.options.namespace}{_base36(self._opened)}")
-        return ScenarioSession(spec, self.target, options, self.redactor, self.browsers)
+        session = ScenarioSession(spec, self.target, options, self.redactor, self.browsers)
+        session.on_latencies = self.latency_samples.extend
+        return session
 
 
 class ScenarioSession:
@@ -131,6 +135,8 @@ class ScenarioSession:
         self.observers: dict[str, Observer] = {}
         self.failures: list[CheckFailure] = []
         self.latencies: list[Any] = []
+        self.on_latencies: Any = None
+        """Set by the runner: receives this scenario's latency samples for the run-level figures."""
         self.artefacts: list[ArtefactRecord] = []
         self.error: str | None = None
         self._started = self.clock()
@@ -182,6 +188,8 @@ class ScenarioSession:
             await self._guarded(self._quiet_and_judge())
         await self._close(keep_browsers=True)
         result = self._result(self.clock() - self._started)
+        if self.on_latencies is not None and "nemesis" not in self.spec.tags:
+            self.on_latencies(self.latencies)  # run-level figures: injected latency would dominate them
         keep = self.options.artefacts_dir and (result.status != "passed" or self.options.keep_artefacts == "always")
         result.artefacts += self.artefacts
         if keep:
@@ -528,7 +536,10 @@ class ScenarioSession:
     async def _judge(self) -> None:
         report = self.evaluator.delivery()
         delivery_failures = await annotate_leaks(report.failures, self)
-        self.latencies = report.latencies
+        # A step done through a browser's UI starts with typing and clicking: its "latency" would
+        # measure the page, not the server, so it yields no delivery-latency sample.
+        through_ui = {a.step for a in self.recorder.actions if a.detail.get("via") == "ui"}
+        self.latencies = [sample for sample in report.latencies if sample.step not in through_ui]
         self.failures += delivery_failures + self.evaluator.frame_checks()
 
     # ---- lookups ----------------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from typing import Any, Protocol, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS
 from harness.browser_observers import LazyBrowsers
-from harness.checks.types import CheckClass
+from harness.checks.types import CheckClass, LatencySample
 from harness.console import Console
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError, UsageError
 from harness.redact import Redactor, install_logging_filter
 from harness.results import (
-    Coverage, RowCoverage, RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord,
+    Coverage, RowCoverage, RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord, latency_stats,
 )
 from harness.runner import RunnerOptions, ScenarioRunner
 from harness.scenario import ClientSpec, ScenarioSpec, load_scenario_file
@@ -96,6 +96,7 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
     interrupted = False
     browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
         if options.browsers else None
+    runner: ScenarioRunner | None = None
     try:
         runner = ScenarioRunner(target, _runner_options(options, seed), redactor, browsers)
         crash = await _run_entries(entries, runner, options, console, results)
@@ -106,8 +107,9 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
         if browsers is not None:
             await browsers.close()
         await target.stop()
+        samples = runner.latency_samples if runner is not None else []
         run = assemble(options, target, results, seed, started_wall, time.monotonic() - started, crash,
-                       interrupted)
+                       interrupted, samples)
         write_reports(run, options, redactor)
         console.summary(run)
     if crash is not None:
@@ -210,7 +212,7 @@ def build_target(options: RunOptions) -> Target:
 
 def assemble(options: RunOptions, target: Target, results: list[ScenarioResult], seed: int,
              started: dt.datetime, duration: float, crash: HarnessError | None,
-             interrupted: bool = False) -> RunResult:
+             interrupted: bool = False, samples: Sequence[LatencySample] = ()) -> RunResult:
     summary = _summary(results)
     status = "error" if crash or interrupted or summary.error else ("failed" if summary.failed else "passed")
     return RunResult(
@@ -219,7 +221,7 @@ def assemble(options: RunOptions, target: Target, results: list[ScenarioResult],
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
                                  quiet_s=options.quiet_s, profile=options.profile, deep=options.deep),
-        summary=summary, coverage=coverage(results), latency=_merge_latency(results),
+        summary=summary, coverage=coverage(results), latency=latency_stats(list(samples)),
         scenarios=results,
     )
 
@@ -249,21 +251,6 @@ def coverage(results: list[ScenarioResult]) -> Coverage:
         table.append(RowCoverage(row=row, covered=bool(covering), scenarios=[r.id for r in covering],
                                  visibility_classes=classes))
     return Coverage(covered=sum(1 for r in table if r.covered), total=len(rows), rows=table)
-
-
-def _merge_latency(results: list[ScenarioResult]) -> dict[str, Any]:
-    """Run-level latency: the per-scenario figures weighted by their counts (p50/p95 as the worst seen)."""
-    merged: dict[str, Any] = {}
-    for result in results:
-        for event, stats in result.latency.items():
-            current = merged.get(event)
-            if current is None:
-                merged[event] = stats.model_copy()
-            else:
-                merged[event] = current.model_copy(update={
-                    "count": current.count + stats.count, "p50_ms": max(current.p50_ms, stats.p50_ms),
-                    "p95_ms": max(current.p95_ms, stats.p95_ms), "max_ms": max(current.max_ms, stats.max_ms)})
-    return dict(sorted(merged.items()))
 
 
 def write_reports(run: RunResult, options: RunOptions, redactor: Redactor) -> None:
