@@ -15,22 +15,10 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
+from contracts.types import Permission
 from harness.model.world import Guild, LegacyRole, Override, Role, World
 
-PERMISSIONS: tuple[str, ...] = (
-    "manage_roles",
-    "manage_member_roles",
-    "manage_workspace_roles",
-    "manage_channel_overrides",
-    "delete_message",
-    "ban_member",
-    "view_audit_log",
-    "manage_ip_bans",
-    "create_message",
-    "publish_video",
-    "publish_screen_share",
-    "subscribe_streams",
-)
+PERMISSIONS: tuple[str, ...] = tuple(permission.value for permission in Permission)
 """Canonical order (REST.md §3.1): responses listing permissions use it."""
 
 ALL: frozenset[str] = frozenset(PERMISSIONS)

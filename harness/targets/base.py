@@ -98,6 +98,26 @@ class Target(ABC):
 
 
 # ---------------------------------------------------------------------------------------- URLs
+class AtUrl:
+    """URLs of a server that answers at one base URL the user gave (``url:`` and ``command:``)."""
+
+    _url: str
+    _gateway_url: str | None
+    _web_url: str | None
+
+    @property
+    def rest_url(self) -> str:
+        return self._url
+
+    @property
+    def gateway_url(self) -> str:
+        return self._gateway_url or gateway_url_for(self._url)
+
+    @property
+    def web_url(self) -> str | None:
+        return self._web_url or origin_of(self._url) + "/"
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))

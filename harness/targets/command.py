@@ -20,12 +20,11 @@ from harness.errors import TargetCrashed, TargetError, UsageError
 from harness.process import ManagedProcess
 from harness.redact import Redactor
 from harness.targets.base import (
+    AtUrl,
     DEFAULT_READY_TIMEOUT,
     Target,
     check_port_free,
-    gateway_url_for,
     host_port_of,
-    origin_of,
     wait_ready,
 )
 
@@ -47,7 +46,7 @@ def parse_env(env: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
     return out
 
 
-class CommandTarget(Target):
+class CommandTarget(AtUrl, Target):
     supports_restart = True
 
     def __init__(
@@ -87,18 +86,6 @@ class CommandTarget(Target):
     def description(self) -> str:  # type: ignore[override]
         # Never the environment: it usually carries database passwords.
         return f"command ({self.redactor.redact_text(shlex.join(self.argv))[:200]} → {self.redactor.redact_url(self._url)})"
-
-    @property
-    def rest_url(self) -> str:  # type: ignore[override]
-        return self._url
-
-    @property
-    def gateway_url(self) -> str:  # type: ignore[override]
-        return self._gateway_url or gateway_url_for(self._url)
-
-    @property
-    def web_url(self) -> str | None:  # type: ignore[override]
-        return self._web_url or origin_of(self._url) + "/"
 
     @property
     def pid(self) -> int | None:

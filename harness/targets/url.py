@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from harness.errors import TargetError, UsageError
 from harness.redact import Redactor
-from harness.targets.base import Target, gateway_url_for, host_port_of, origin_of, wait_ready
+from harness.targets.base import AtUrl, Target, host_port_of, wait_ready
 
 __all__ = ["UrlTarget"]
 
 
-class UrlTarget(Target):
+class UrlTarget(AtUrl, Target):
     supports_restart = False
 
     def __init__(
@@ -43,18 +43,6 @@ class UrlTarget(Target):
     @property
     def description(self) -> str:  # type: ignore[override]
         return f"url ({self.redactor.redact_url(self._url)})"
-
-    @property
-    def rest_url(self) -> str:  # type: ignore[override]
-        return self._url
-
-    @property
-    def gateway_url(self) -> str:  # type: ignore[override]
-        return self._gateway_url or gateway_url_for(self._url)
-
-    @property
-    def web_url(self) -> str | None:  # type: ignore[override]
-        return self._web_url or origin_of(self._url) + "/"
 
     def alive(self) -> bool:
         """Whether :meth:`start` found it ready (the harness cannot see the process)."""

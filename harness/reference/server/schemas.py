@@ -6,20 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Permission = Literal[
-    "manage_roles",
-    "manage_member_roles",
-    "manage_workspace_roles",
-    "manage_channel_overrides",
-    "delete_message",
-    "ban_member",
-    "view_audit_log",
-    "manage_ip_bans",
-    "create_message",
-    "publish_video",
-    "publish_screen_share",
-    "subscribe_streams",
-]
+from .permissions import PERMISSIONS
+
+# The request-body enum is the server's one permission list (pydantic reads a Literal built from a
+# tuple exactly like one written out), so an unknown permission is a 422 as REST.md §3.1 says.
+Permission = Literal[PERMISSIONS]  # type: ignore[valid-type]
 LegacyRole = Literal["owner", "moderator", "member"]
 I32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 U64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
