@@ -153,6 +153,36 @@ async def test_register_login_settings_split_and_live_updates(reference_server, 
     assert await page.evaluate("window.__sameDocument === true"), "the page reloaded"
 
 
+async def test_edit_mode_and_reaction_chips_follow_web_ui(reference_server, context, api_factory):
+    """WEB_UI.md §2 message rows: the edit textarea is unnamed and Enter does not submit the edit (only
+    `Save` does); a reaction chip is named `<emoji> reaction (<n>)` and carries no aria-pressed."""
+    page, api, guild_id, channel_id = await seeded_workspace(reference_server, api_factory, context)
+    message_id = await api.send(guild_id, channel_id, "first line")
+    row = page.locator(f'article.message-row:has([data-reaction-anchor-for="{message_id}"])')
+    await expect(row.locator("div.message-markdown")).to_have_text("first line")
+
+    await row.hover()
+    await row.get_by_role("button", name="Edit message", exact=True).click()
+    editor = row.locator("textarea")
+    await expect(editor).to_have_value("first line")
+    assert await editor.get_attribute("aria-label") is None
+    await editor.press("End")
+    await editor.press("Enter")  # a newline in the draft, not a save
+    await editor.press_sequentially("second line")
+    await expect(editor).to_have_value("first line\nsecond line")
+    await row.get_by_role("button", name="Save", exact=True).click()
+    await expect(editor).to_have_count(0)
+    await expect(page.get_by_role("status").filter(has_text="Message updated.")).to_be_visible()
+    await expect(row.locator("div.message-markdown")).to_contain_text("second line")
+
+    await row.hover()
+    await row.get_by_role("button", name="Add reaction", exact=True).click()
+    await page.get_by_role("dialog", name="Choose reaction", exact=True).get_by_role("button", name="👍", exact=True).click()
+    chip = row.get_by_role("button", name="👍 reaction (1)", exact=True)
+    await expect(chip).to_be_visible()
+    assert await chip.get_attribute("aria-pressed") is None
+
+
 async def test_fault_gear_missing(start_reference_server, context, api_factory):
     server = start_reference_server("web.gear_missing")
     page, *_ = await seeded_workspace(server, api_factory, context)

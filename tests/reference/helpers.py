@@ -18,6 +18,12 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 PASSWORD = "correct horse battery"
+NOWHERE = "01ARZ3NDEKTSV4RRFFQ69G5FAV"  # a well-formed ULID that names nothing on the server
+ALL_PERMISSIONS = [  # REST.md §3.1, canonical order
+    "manage_roles", "manage_member_roles", "manage_workspace_roles", "manage_channel_overrides", "delete_message",
+    "ban_member", "view_audit_log", "manage_ip_bans", "create_message", "publish_video", "publish_screen_share",
+    "subscribe_streams",
+]
 ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _names = itertools.count(1)
 _nonces = itertools.count(1)

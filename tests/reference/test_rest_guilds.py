@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import Api, world
-
-NOWHERE = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+from .helpers import NOWHERE, Api, world
 
 
 async def test_create_and_list_guilds(start_server) -> None:

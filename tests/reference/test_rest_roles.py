@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import Api, world
-
-NOWHERE = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
-ALL = ["manage_roles", "manage_member_roles", "manage_workspace_roles", "manage_channel_overrides", "delete_message",
-       "ban_member", "view_audit_log", "manage_ip_bans", "create_message", "publish_video", "publish_screen_share",
-       "subscribe_streams"]
+from .helpers import ALL_PERMISSIONS as ALL, NOWHERE, Api, world
 
 
 async def test_seeded_roles_and_order(api: Api) -> None:

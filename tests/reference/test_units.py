@@ -133,11 +133,13 @@ def test_fanout_oversized_full_and_closed(tmp_path) -> None:
     from harness.reference.server.emitter import Emitter
     from harness.reference.server.faults import FaultSet
     from harness.reference.server.metrics import Metrics
+    from harness.reference.server.permissions import GuildAuthz
     from harness.reference.server.store import Store
 
     store = Store(str(tmp_path / "u.sqlite3"))
     registry, metrics = Registry(), Metrics()
-    emitter = Emitter(store, registry, metrics, FaultSet(), ServerConfig(max_gateway_event_bytes=120))
+    emitter = Emitter(store, registry, metrics, FaultSet(), ServerConfig(max_gateway_event_bytes=120),
+                      lambda guild_id: GuildAuthz(store, guild_id, None))
     ok, full, closed = (Connection(u, None, 1) for u in ("A" * 26, "B" * 26, "C" * 26))
     for conn in (ok, full, closed):
         registry.register(conn)

@@ -22,7 +22,8 @@ async def test_index_and_assets_from_a_root(tmp_path: Path) -> None:
     js = web_client.serve("/assets/main.js", "GET", [], root=tmp_path)
     assert (js.status, js.headers["Content-Type"], js.body) == (200, "text/javascript; charset=utf-8", b"export {};")
     assert web_client.serve("/assets/style.css", "GET", [], root=tmp_path).headers["Content-Type"] == "text/css; charset=utf-8"
-    for path in ("/assets/missing.js", "/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets/"):
+    for path in ("/assets/missing.js", "/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets/",
+                 "/assets/%00", "/assets/main.js%00.css"):
         assert web_client.serve(path, "GET", [], root=tmp_path).status == 404, path
     assert web_client.serve("/", "POST", [], root=tmp_path).status == 405
 
@@ -44,3 +45,10 @@ async def test_live_server_serves_the_client_and_its_config(start_server) -> Non
 
 async def test_no_faults_means_an_empty_list(api: Api) -> None:
     assert (await api.req("GET", "/assets/reference-config.js")).text == 'window.__FILAMENT_REFERENCE__ = {"webFaults": []};\n'
+
+
+async def test_live_server_answers_404_for_a_nul_byte_in_an_asset_path(api: Api) -> None:
+    """A NUL byte used to make path resolution raise (aiohttp's own 500 page and a traceback)."""
+    for path in ("/assets/%00", "/assets/a%00b.js"):
+        response = await api.req("GET", path)
+        assert (response.status_code, response.content) == (404, b""), path

@@ -53,14 +53,14 @@ def build_router() -> Router:
     return router
 
 
-def _governor_key(state: AppState, request: web.Request, ip: str | None) -> str:
-    token = bearer_token(request.headers.get("Authorization"))
-    claims = state.signer.decode(token, check_expiry=False) if token else None
-    return f"user:{claims.sub}" if claims else f"ip:{ip or '0.0.0.0'}"
+def _governor_key(ctx: Ctx) -> str:
+    token = bearer_token(ctx.request.headers.get("Authorization"))
+    claims = ctx.state.signer.decode(token, check_expiry=False) if token else None
+    return f"user:{claims.sub}" if claims else f"ip:{ctx.client_ip or '0.0.0.0'}"  # IP resolved only if needed
 
 
-def _governed(state: AppState, request: web.Request, ctx: Ctx) -> web.Response | None:
-    allowed, wait = state.limiters.governor.allow(_governor_key(state, request, ctx.client_ip))
+def _governed(ctx: Ctx) -> web.Response | None:
+    allowed, wait = ctx.state.limiters.governor.allow(_governor_key(ctx))
     if allowed:
         return None
     response = web.Response(status=429, text=f"Too Many Requests! Wait for {int(wait) + 1}s", content_type="text/plain")
@@ -86,7 +86,7 @@ class Dispatcher:
         if raw_path == GATEWAY_PATH:
             if request.method != "GET":
                 return web.Response(status=405)
-            limited = _governed(self.state, request, Ctx(request, self.state, {}))
+            limited = _governed(Ctx(request, self.state, {}))
             return limited or await self.gateway.handle(request)
         if web_client.is_web_path(raw_path):
             return web_client.serve(raw_path, request.method, self.state.faults.web_faults())
@@ -102,7 +102,7 @@ class Dispatcher:
         if handler is None:
             return web.Response(status=405)
         ctx = Ctx(request, self.state, match.params)
-        limited = _governed(self.state, request, ctx)
+        limited = _governed(ctx)
         if limited is not None:
             return limited
         try:

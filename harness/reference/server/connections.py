@@ -60,60 +60,50 @@ class Connection:
         return f"<Connection {self.conn_id[:8]} user={self.user_id}>"
 
 
+Index = dict[str, dict[Connection, None]]
+
+
+def _discard(index: Index, key: str, conn: Connection) -> None:
+    """Remove `conn` from `index[key]`, dropping the key once its set is empty."""
+    members = index.get(key)
+    if members is not None:
+        members.pop(conn, None)
+        if not members:
+            del index[key]
+
+
 class Registry:
     def __init__(self) -> None:
-        self.by_user: dict[str, dict[Connection, None]] = {}
-        self.channel_listeners: dict[str, dict[Connection, None]] = {}
-        self.guild_conns: dict[str, dict[Connection, None]] = {}
-        self.live: dict[Connection, None] = {}
-        self.presence: dict[str, dict[Connection, None]] = {}  # guild -> present connections
+        self.by_user: Index = {}
+        self.channel_listeners: Index = {}
+        self.guild_conns: Index = {}
+        self.presence: Index = {}  # guild -> present connections
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def register(self, conn: Connection) -> None:
-        self.live[conn] = None
         self.by_user.setdefault(conn.user_id, {})[conn] = None
 
     def detach(self, conn: Connection) -> None:
         """Remove from every fanout index (slow consumer, or the connection is ending)."""
-        users = self.by_user.get(conn.user_id)
-        if users is not None:
-            users.pop(conn, None)
-            if not users:
-                del self.by_user[conn.user_id]
+        _discard(self.by_user, conn.user_id, conn)
         for key in conn.channel_keys:
-            listeners = self.channel_listeners.get(key)
-            if listeners is not None:
-                listeners.pop(conn, None)
-                if not listeners:
-                    del self.channel_listeners[key]
+            _discard(self.channel_listeners, key, conn)
         for guild_id in conn.guilds:
-            conns = self.guild_conns.get(guild_id)
-            if conns is not None:
-                conns.pop(conn, None)
-                if not conns:
-                    del self.guild_conns[guild_id]
+            _discard(self.guild_conns, guild_id, conn)
         conn.channel_keys.clear()
         conn.guilds.clear()
 
     def unregister(self, conn: Connection) -> list[str]:
         """Forget the connection; returns the guilds where its user just went offline."""
         self.detach(conn)
-        self.live.pop(conn, None)
         offline = []
         for guild_id in sorted(conn.presence_guilds):
-            self._leave_presence(conn, guild_id)
+            _discard(self.presence, guild_id, conn)
             if not self.user_present(conn.user_id, guild_id):
                 offline.append(guild_id)
         conn.presence_guilds.clear()
         return offline
-
-    def _leave_presence(self, conn: Connection, guild_id: str) -> None:
-        present = self.presence.get(guild_id)
-        if present is not None:
-            present.pop(conn, None)
-            if not present:
-                del self.presence[guild_id]
 
     # -- subscriptions and presence -----------------------------------------------------------------
 
@@ -141,19 +131,13 @@ class Registry:
         for conn in list(self.by_user.get(user_id, {})):
             for key in [k for k in conn.channel_keys if k.startswith(f"{guild_id}:")]:
                 conn.channel_keys.discard(key)
-                listeners = self.channel_listeners.get(key, {})
-                listeners.pop(conn, None)
-                if not listeners:
-                    self.channel_listeners.pop(key, None)
+                _discard(self.channel_listeners, key, conn)
             if guild_id in conn.guilds:
                 conn.guilds.discard(guild_id)
-                conns = self.guild_conns.get(guild_id, {})
-                conns.pop(conn, None)
-                if not conns:
-                    self.guild_conns.pop(guild_id, None)
+                _discard(self.guild_conns, guild_id, conn)
             if guild_id in conn.presence_guilds:
                 conn.presence_guilds.discard(guild_id)
-                self._leave_presence(conn, guild_id)
+                _discard(self.presence, guild_id, conn)
 
     # -- lookups ------------------------------------------------------------------------------------
 

@@ -6,9 +6,11 @@ Filament extraction errors (plain-text 400/415/422/413) precede authentication.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import urllib.parse
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from .auth import bearer_token
 from .clientip import ip_in_network, resolve_client_ip
-from .errors import ApiError, FrameworkError, json_response, unauthorized
+from .errors import FrameworkError, forbidden, json_response, not_found, rate_limited, unauthorized
 from .state import AppState
 from .store import Row
 from .strictjson import DupDict, parse_json_bytes
@@ -41,8 +43,6 @@ class Ctx:
         self.request = request
         self.state = state
         self.params = params
-        self._ip_resolved = False
-        self._ip: str | None = None
 
     # -- extraction ---------------------------------------------------------------------------------
 
@@ -123,16 +123,9 @@ class Ctx:
             raise unauthorized()
         return user
 
-    @property
+    @functools.cached_property
     def client_ip(self) -> str | None:
-        if not self._ip_resolved:
-            peer = None
-            if self.request.transport is not None:
-                info = self.request.transport.get_extra_info("peername")
-                peer = info[0] if info else None
-            self._ip = resolve_client_ip(peer, self.request.headers, self.state.config.trusted_networks())
-            self._ip_resolved = True
-        return self._ip
+        return request_client_ip(self.request, self.state)
 
     @property
     def ip_key(self) -> str:
@@ -141,13 +134,19 @@ class Ctx:
     def auth_route_limit(self, route: str) -> None:
         if not self.state.limiters.auth_routes.allow(f"{route}:{self.ip_key}"):
             self.state.metrics.inc("filament_rate_limit_hits_total", "auth", route)
-            raise ApiError(429, "rate_limited")
+            raise rate_limited()
 
     def ip_gate(self, guild_id: str, actor_id: str, surface: str) -> None:
         """REST.md §3.10: 403 when the caller's IP is inside an active IP ban of the guild."""
         if ip_banned(self.state, guild_id, self.client_ip):
             self.state.store.audit(guild_id, actor_id, "moderation.ip_ban.hit", None, json.dumps({"surface": surface}))
-            raise ApiError(403, "forbidden")
+            raise forbidden()
+
+
+def request_client_ip(request: web.Request, state: AppState) -> str | None:
+    """REST.md §1.7 for a REST request or a gateway upgrade: the peer, or a trusted proxy's header."""
+    info = request.transport.get_extra_info("peername") if request.transport is not None else None
+    return resolve_client_ip(info[0] if info else None, request.headers, state.trusted_networks)
 
 
 def ip_banned(state: AppState, guild_id: str, ip: str | None) -> bool:
@@ -166,4 +165,20 @@ def accepted() -> web.Response:
 
 def no_content() -> web.Response:
     return web.Response(status=204)
+
+
+def stored_file(path: Path, mime: str, cache_control: str, etag: str | None = None) -> web.Response:
+    """A stored upload's raw bytes (REST.md §6.9, §10.6): the stored MIME, `nosniff`; 404 when the file
+    is gone. `path` is built from server-generated ids only, never from request text."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise not_found() from None
+    response = web.Response(status=200, body=data)
+    response.headers["Content-Type"] = mime
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = cache_control
+    if etag is not None:
+        response.headers["ETag"] = f'"{etag}"'
+    return response
 

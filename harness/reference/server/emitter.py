@@ -15,7 +15,7 @@ Planted faults (faults.py) hook in here as small switches.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .config import ServerConfig
 from .connections import Connection, Enqueue, Registry
@@ -34,12 +34,21 @@ def encode_frame(event_type: str, data: Any) -> str:
 
 
 class Emitter:
-    def __init__(self, store: Store, registry: Registry, metrics: Metrics, faults: FaultSet, config: ServerConfig) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        metrics: Metrics,
+        faults: FaultSet,
+        config: ServerConfig,
+        authz: Callable[[str], GuildAuthz],
+    ) -> None:
         self.store = store
         self.registry = registry
         self.metrics = metrics
         self.faults = faults
         self.config = config
+        self.authz = authz  # AppState.authz: a fresh snapshot of one guild per broadcast
 
     # -- payload-shape faults -----------------------------------------------------------------------
 
@@ -104,9 +113,6 @@ class Emitter:
         self.metrics.inc(DROPPED, "connection", event_type, reason)
         return "full" if status is Enqueue.FULL else "closed"
 
-    def _authz(self, guild_id: str) -> GuildAuthz:
-        return GuildAuthz(self.store, guild_id, self.config.server_owner_user_id)
-
     # -- scopes -------------------------------------------------------------------------------------
 
     def channel(self, guild_id: str, channel_id: str, event_type: str, data: dict[str, Any]) -> int:
@@ -115,7 +121,7 @@ class Emitter:
             return self.guild(guild_id, event_type, data)
         conns = self.registry.channel_connections(guild_id, channel_id)
         if not self.faults.on("server.channel_events_skip_access_check"):
-            authz = self._authz(guild_id)
+            authz = self.authz(guild_id)
             authz.preload(c.user_id for c in conns)
             conns = [c for c in conns if authz.has_channel_perm(c.user_id, channel_id, "create_message")]
         return self._fanout("channel", event_type, data, conns)
@@ -131,7 +137,7 @@ class Emitter:
     ) -> int:
         """Guild scope: guild connections of current members (plus the removed user's own removal)."""
         conns = self.registry.guild_connections(guild_id)
-        authz = self._authz(guild_id)
+        authz = self.authz(guild_id)
         authz.preload(c.user_id for c in conns)
         leak_removed = self.faults.on("server.guild_events_to_removed_members")
         if ip_ban_moderators_only and self.faults.on("server.ip_ban_sync_to_all_members"):

@@ -1,9 +1,11 @@
 """Named planted faults, switched on by configuration (`faults: [...]` or `--fault NAME`).
 
 The server behaves exactly per contract unless a fault is active. Every outbound event passes
-through `emitter.py`, which asks `FaultSet` at a handful of well-defined points (audience, payload,
-order, duplicate, slow consumer), so each fault is a small switch there. `web.*` faults do nothing in
-the server: they are handed to the web client through `/assets/reference-config.js`.
+through `emitter.py`, which asks `FaultSet` at a handful of well-defined points (suppression,
+audience, payload shape, duplicate delivery, slow consumer); the faults that need a route's own
+context (event order, stale content, per-recipient copies, no-op emission, the leaked network) are
+switches at that route's emission point. `web.*` faults do nothing in the server: they are handed to
+the web client through `/assets/reference-config.js`.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ SERVER_FAULTS: tuple[Fault, ...] = (
 )
 
 WEB_FAULTS: tuple[Fault, ...] = (
-    Fault("web.gear_missing", "The web client does not render the workspace settings gear.", "web"),
+    Fault("web.gear_missing", "The web client does not render the client settings gear in the account footer.", "web"),
     Fault("web.server_settings_opens_client_panel",
           "The web client's workspace-settings action opens the client settings panel.", "web"),
     Fault("web.rename_not_applied",

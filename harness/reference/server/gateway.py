@@ -15,9 +15,8 @@ import urllib.parse
 from aiohttp import WSMsgType, web
 
 from .auth import bearer_token
-from .clientip import resolve_client_ip
 from .connections import Connection
-from .context import ip_banned
+from .context import ip_banned, request_client_ip
 from .errors import ApiError, json_response
 from .ids import now_unix
 from .messaging import create_message
@@ -65,8 +64,7 @@ class Gateway:
         if user is None:
             state.metrics.inc("filament_auth_failures_total", "unauthorized")
             return json_response({"error": "invalid_credentials"}, status=401)
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        ip = resolve_client_ip(peer[0] if peer else None, request.headers, state.config.trusted_networks())
+        ip = request_client_ip(request, state)  # fixed for the connection's lifetime (GATEWAY.md §1.1)
         await ws.prepare(request)
         conn = Connection(user["user_id"], ip, state.config.gateway_outbound_queue, ws)
         await self._run(conn, request)

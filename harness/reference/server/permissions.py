@@ -67,21 +67,10 @@ SEED_ROLES: tuple[tuple[str, str, bool, int, int], ...] = (
 )
 
 LABEL_RANK = {"owner": 3, "moderator": 2, "member": 1}
+# REST.md §3.5: the legacy moderator set is the seeded moderator role's without manage_channel_overrides.
 LEGACY_BITS = {
     "owner": ALL_BITS,
-    "moderator": bits_of(
-        [
-            "manage_member_roles",
-            "delete_message",
-            "ban_member",
-            "view_audit_log",
-            "manage_ip_bans",
-            "create_message",
-            "publish_video",
-            "publish_screen_share",
-            "subscribe_streams",
-        ]
-    ),
+    "moderator": MODERATOR_BITS & ~BIT["manage_channel_overrides"],
     "member": BASIC,
 }
 
@@ -196,6 +185,14 @@ class GuildAuthz:
     def is_workspace_owner(self, user_id: str) -> bool:
         return self.owner_role is not None and self.owner_role["role_id"] in self.effective_assignments(user_id)
 
+    def _label_of(self, roles: set[str]) -> str:
+        """owner if the set holds workspace_owner, else moderator if it holds the moderator role (§3.3)."""
+        if self.owner_role is not None and self.owner_role["role_id"] in roles:
+            return "owner"
+        if self.moderator_role is not None and self.moderator_role["role_id"] in roles:
+            return "moderator"
+        return "member"
+
     def label(self, user_id: str) -> str | None:
         """Resolved role label (§3.3); None for non-members."""
         if self.is_server_owner(user_id):
@@ -204,12 +201,7 @@ class GuildAuthz:
             return None
         if self.degraded:
             return self.legacy_role(user_id)
-        roles = self.effective_assignments(user_id)
-        if self.owner_role is not None and self.owner_role["role_id"] in roles:
-            return "owner"
-        if self.moderator_role is not None and self.moderator_role["role_id"] in roles:
-            return "moderator"
-        return "member"
+        return self._label_of(self.effective_assignments(user_id))
 
     # -- permissions --------------------------------------------------------------------------------
 
@@ -238,9 +230,11 @@ class GuildAuthz:
         bits = self.guild_bits(user_id)
         if bits is None:
             return None
-        if self.is_server_owner(user_id) or self.degraded or self.is_workspace_owner(user_id):
+        if self.is_server_owner(user_id) or self.degraded:
             return bits
         roles = self.effective_assignments(user_id)
+        if self.owner_role["role_id"] in roles:  # workspace owners ignore channel overrides (§3.4.5)
+            return bits
         everyone_allow = everyone_deny = role_allow = role_deny = member_allow = member_deny = 0
         for row in self._channel_overrides(channel_id):
             allow, deny = row["allow_bits"], row["deny_bits"]
@@ -300,10 +294,5 @@ class GuildAuthz:
         return role["position"] < self.highest_position(user_id)
 
     def recompute_legacy(self, user_id: str) -> str:
-        """Legacy role implied by the explicit assignments (§3.3)."""
-        roles = self.store.assignments(self.guild_id, [user_id]).get(user_id, set())
-        if self.owner_role is not None and self.owner_role["role_id"] in roles:
-            return "owner"
-        if self.moderator_role is not None and self.moderator_role["role_id"] in roles:
-            return "moderator"
-        return "member"
+        """Legacy role implied by the explicit assignments as stored now (§3.3), not the snapshot's."""
+        return self._label_of(self.store.assignments(self.guild_id, [user_id]).get(user_id, set()))

@@ -75,9 +75,6 @@ class Router:
         pattern = self._patterns.setdefault(path, PathPattern.parse(path))
         pattern.methods[method] = handler
 
-    def routes(self) -> list[tuple[str, str]]:
-        return [(m, p.text) for p in self._patterns.values() for m in p.methods]
-
     def resolve(self, raw_path: str) -> Match | None:
         parts = raw_path.strip("/").split("/") if raw_path not in ("", "/") else []
         if raw_path.endswith("/") and raw_path != "/":

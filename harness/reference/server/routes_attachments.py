@@ -7,7 +7,7 @@ import hashlib
 from aiohttp import web
 
 from . import payloads
-from .context import Ctx, no_content, ok
+from .context import Ctx, no_content, ok, stored_file
 from .errors import forbidden, invalid_request, not_found, payload_too_large, quota_exceeded
 from .guards import legacy_has, require_access, require_channel_perm
 from .ids import new_ulid, now_unix
@@ -74,15 +74,7 @@ async def download(ctx: Ctx) -> web.StreamResponse:
     row = ctx.state.store.attachment(guild_id, channel_id, ctx.params["attachment_id"])
     if row is None:
         raise not_found()
-    try:
-        data = (ctx.state.files / "attachments" / row["attachment_id"]).read_bytes()
-    except OSError:
-        raise not_found() from None
-    response = web.Response(status=200, body=data)
-    response.headers["Content-Type"] = row["mime_type"]
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file(ctx.state.files / "attachments" / row["attachment_id"], row["mime_type"], "private, no-store")
 
 
 async def delete(ctx: Ctx) -> web.Response:

@@ -9,8 +9,9 @@ from aiohttp import web
 
 from . import payloads
 from .auth import new_refresh_token, token_hash, valid_password, valid_username
-from .context import Ctx, no_content, ok
+from .context import Ctx, no_content, ok, stored_file
 from .errors import invalid_request, not_found, payload_too_large, unauthorized
+from .guards import require_ulid_param
 from .ids import canonical_ulid, is_ulid, new_ulid, now_unix
 from .markdown import tokenize
 from .router import Router
@@ -141,36 +142,20 @@ async def patch_profile(ctx: Ctx) -> web.Response:
     return ok(payloads.profile(updated))
 
 
-def _path_user_id(ctx: Ctx, name: str = "user_id") -> str:
-    value = ctx.params[name]
-    if not is_ulid(value):
-        raise invalid_request()
-    return canonical_ulid(value)
-
-
 async def get_profile(ctx: Ctx) -> web.Response:
     ctx.auth()
-    user = ctx.state.store.user(_path_user_id(ctx))
+    user = ctx.state.store.user(require_ulid_param(ctx.params["user_id"]))
     if user is None:
         raise not_found()
     return ok(payloads.profile(user))
 
 
 def _image_response(ctx: Ctx, kind: str) -> web.StreamResponse:
-    user = ctx.state.store.user(_path_user_id(ctx))
+    user = ctx.state.store.user(require_ulid_param(ctx.params["user_id"]))
     if user is None or not user[f"{kind}_version"] or not user[f"{kind}_mime"]:
         raise not_found()
-    path = ctx.state.files / f"{kind}s" / user["user_id"]
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise not_found() from None
-    response = web.Response(status=200, body=data)
-    response.headers["Content-Type"] = user[f"{kind}_mime"]
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["ETag"] = f'"{user[f"{kind}_sha256"]}"'
-    return response
+    return stored_file(ctx.state.files / f"{kind}s" / user["user_id"], user[f"{kind}_mime"], "public, max-age=300",
+                       etag=user[f"{kind}_sha256"])
 
 
 async def get_avatar(ctx: Ctx) -> web.StreamResponse:

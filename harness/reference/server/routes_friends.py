@@ -6,7 +6,8 @@ from aiohttp import web
 
 from .context import Ctx, accepted, no_content, ok
 from .errors import invalid_request, not_found
-from .ids import canonical_ulid, is_ulid, now_unix
+from .guards import require_ulid_param
+from .ids import now_unix
 from .router import Router
 from .schemas import FriendRequestBody
 
@@ -15,9 +16,7 @@ async def create_request(ctx: Ctx) -> web.Response:
     body = await ctx.json(FriendRequestBody)
     user = ctx.auth()
     store = ctx.state.store
-    if not is_ulid(body.recipient_user_id):
-        raise invalid_request()
-    recipient_id = canonical_ulid(body.recipient_user_id)
+    recipient_id = require_ulid_param(body.recipient_user_id)
     recipient = store.user(recipient_id)
     if (
         recipient_id == user["user_id"]
@@ -115,10 +114,7 @@ async def list_friends(ctx: Ctx) -> web.Response:
 
 async def remove_friend(ctx: Ctx) -> web.Response:
     user = ctx.auth()
-    raw = ctx.params["friend_user_id"]
-    if not is_ulid(raw):
-        raise invalid_request()
-    peer = canonical_ulid(raw)
+    peer = require_ulid_param(ctx.params["friend_user_id"])
     if peer == user["user_id"]:
         raise invalid_request()
     if ctx.state.store.remove_friendship(user["user_id"], peer):

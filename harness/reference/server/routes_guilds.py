@@ -11,7 +11,7 @@ from . import payloads
 from .context import Ctx, accepted, ip_banned, ok
 from .errors import forbidden, internal_error, invalid_request, not_found, rate_limited
 from .guards import legacy_has, require_access, require_guild_perm, require_ulid_param, valid_name
-from .ids import is_ulid, now_unix
+from .ids import canonical_ulid, is_ulid, now_unix
 from .permissions import LABEL_RANK, GuildAuthz
 from .router import Router
 from .schemas import GuildCreate, GuildPatch, MemberPatch
@@ -29,7 +29,7 @@ def parse_cursor(raw: str | None) -> tuple[int, str] | None:
     head, sep, tail = raw.partition("_")
     if not sep or not head.isdigit() or not is_ulid(tail):
         raise invalid_request()
-    return int(head), tail.upper()
+    return int(head), canonical_ulid(tail)
 
 
 # -- guilds -----------------------------------------------------------------------------------------

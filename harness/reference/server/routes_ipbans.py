@@ -10,7 +10,7 @@ from .clientip import host_network, ip_in_network
 from .context import Ctx, accepted, ok
 from .errors import forbidden, invalid_request, not_found, quota_exceeded
 from .guards import require_ulid_param
-from .ids import is_ulid, now_unix
+from .ids import now_unix
 from .permissions import GuildAuthz
 from .router import Router
 from .routes_guilds import parse_cursor
@@ -54,15 +54,13 @@ async def list_bans(ctx: Ctx) -> web.Response:
 async def ban_by_user(ctx: Ctx) -> web.Response:
     body = await ctx.json(IpBanByUser)
     user = ctx.auth()
-    if not is_ulid(body.target_user_id):
-        raise invalid_request()
+    target = require_ulid_param(body.target_user_id)
     if body.reason is not None and (not body.reason.strip() or len(body.reason.encode("utf-8")) > 240):
         raise invalid_request()
     if body.expires_in_secs is not None and not 1 <= body.expires_in_secs <= MAX_EXPIRY_SECS:
         raise invalid_request()
     authz = _access(ctx, user["user_id"])
     store, config = ctx.state.store, ctx.state.config
-    target = body.target_user_id.upper()
     active = store.active_ip_bans(authz.guild_id)
     networks: list[str] = []
     for ip in store.ip_observations(target, config.guild_ip_ban_max_entries):

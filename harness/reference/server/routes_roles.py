@@ -11,7 +11,7 @@ from . import payloads
 from .context import Ctx, accepted, ok
 from .errors import forbidden, invalid_request, not_found, quota_exceeded
 from .guards import require_access, require_ulid_param
-from .ids import is_ulid, now_unix
+from .ids import canonical_ulid, is_ulid, now_unix
 from .permissions import GuildAuthz, POS_INF, bits_of
 from .router import Router
 from .schemas import RoleCreate, RoleDefault, RolePatch, RoleReorder
@@ -39,13 +39,18 @@ def _clean_color(raw: str) -> str:
 
 
 def _manage_context(ctx: Ctx, user_id: str) -> GuildAuthz:
-    """G-perm manage_workspace_roles (or server owner); 403 otherwise."""
+    """G-perm manage_workspace_roles (the server owner holds every G-perm of an existing guild); 403
+    otherwise, unknown guilds included."""
     authz = ctx.state.authz(ctx.params["guild_id"])
-    if not authz.is_server_owner(user_id) and not authz.has_guild_perm(user_id, "manage_workspace_roles"):
-        raise forbidden()
-    if not authz.exists:
+    if not authz.has_guild_perm(user_id, "manage_workspace_roles"):
         raise forbidden()
     return authz
+
+
+def _require_manageable(authz: GuildAuthz, user_id: str, role: Row) -> None:
+    """System roles and roles at or above the actor's position (§3.7) cannot be changed: 403."""
+    if role["is_system"] or not authz.can_manage_role(user_id, role):
+        raise forbidden()
 
 
 def _is_any_owner(authz: GuildAuthz, user_id: str) -> bool:
@@ -133,8 +138,7 @@ async def delete_role(ctx: Ctx) -> web.Response:
     role = authz.role_by_id.get(role_id)
     if role is None:
         raise not_found()
-    if role["is_system"] or not authz.can_manage_role(uid, role):
-        raise forbidden()
+    _require_manageable(authz, uid, role)
     store = ctx.state.store
     store.delete_role(authz.guild_id, role_id)
     store.audit(authz.guild_id, uid, "role.delete", None, json.dumps({"role_id": role_id}))
@@ -154,13 +158,11 @@ async def reorder_roles(ctx: Ctx) -> web.Response:
     ids = body.role_ids
     if not ids or len(ids) > MAX_ROLES or not all(is_ulid(r) for r in ids):
         raise invalid_request()
-    ids = [r.upper() for r in ids]
+    ids = [canonical_ulid(r) for r in ids]
     if len(set(ids)) != len(ids) or any(r not in authz.role_by_id for r in ids):
         raise invalid_request()
     for role_id in ids:
-        role = authz.role_by_id[role_id]
-        if role["is_system"] or not authz.can_manage_role(uid, role):
-            raise forbidden()
+        _require_manageable(authz, uid, authz.role_by_id[role_id])
     store = ctx.state.store
     store.set_role_positions({role_id: len(ids) - index for index, role_id in enumerate(ids)})
     store.audit(authz.guild_id, uid, "role.reorder", None, json.dumps({"role_ids": ids}))
@@ -183,8 +185,7 @@ async def default_role(ctx: Ctx) -> web.Response:
         role = authz.role_by_id.get(role_id)
         if role is None:
             raise invalid_request()
-        if role["is_system"] or not authz.can_manage_role(uid, role):
-            raise forbidden()
+        _require_manageable(authz, uid, role)
     store = ctx.state.store
     store.set_default_join_role(authz.guild_id, role_id)
     store.audit(authz.guild_id, uid, "role.default_join.update", None, json.dumps({"role_id": role_id}))

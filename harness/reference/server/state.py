@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .auth import PasswordHasher, TokenSigner
+from .clientip import Network
 from .config import ServerConfig
 from .connections import Registry
 from .emitter import Emitter
@@ -49,12 +50,14 @@ class AppState:
     hasher: PasswordHasher = field(init=False)
     limiters: Limiters = field(init=False)
     emitter: Emitter = field(init=False)
+    trusted_networks: list[Network] = field(init=False)  # parsed once, read by every request
 
     def __post_init__(self) -> None:
         self.signer = TokenSigner(self.config.access_token_ttl_secs)
         self.hasher = PasswordHasher(self.config.scrypt_n, self.config.scrypt_r, self.config.scrypt_p)
         self.limiters = Limiters.from_config(self.config)
-        self.emitter = Emitter(self.store, self.registry, self.metrics, self.faults, self.config)
+        self.emitter = Emitter(self.store, self.registry, self.metrics, self.faults, self.config, self.authz)
+        self.trusted_networks = self.config.trusted_networks()
         for sub in ("attachments", "avatars", "banners"):
             (self.files / sub).mkdir(parents=True, exist_ok=True)
 

@@ -366,9 +366,6 @@ class Store:
             (guild_id, after, limit),
         )
 
-    def member_ids(self, guild_id: str) -> list[str]:
-        return [r[0] for r in self.all("SELECT user_id FROM members WHERE guild_id=?", (guild_id,))]
-
     def co_member_ids(self, user_id: str) -> set[str]:
         """Users sharing at least one guild membership with `user_id` (banned rows excluded)."""
         rows = self.all(
@@ -526,15 +523,6 @@ class Store:
     def message(self, channel_id: str, message_id: str) -> Row | None:
         return self.one("SELECT * FROM messages WHERE channel_id=? AND message_id=?", (channel_id, message_id))
 
-    def messages_by_ids(self, guild_id: str, message_ids: Sequence[str]) -> dict[str, Row]:
-        if not message_ids:
-            return {}
-        rows = self.all(
-            f"SELECT * FROM messages WHERE guild_id=? AND message_id IN ({_placeholders(message_ids)})",
-            (guild_id, *message_ids),
-        )
-        return {row["message_id"]: row for row in rows}
-
     def list_messages(self, channel_id: str, before: str | None, limit: int) -> list[Row]:
         if before is None:
             return self.all(
@@ -653,7 +641,12 @@ class Store:
         )
 
     def friend_ids(self, user_id: str) -> set[str]:
-        return {row["user_id"] for row in self.friends(user_id)}
+        """The other party of every friendship of `user_id` (profile fanout: no join, no ordering)."""
+        rows = self.all(
+            "SELECT CASE WHEN user_low=? THEN user_high ELSE user_low END FROM friendships WHERE user_low=? OR user_high=?",
+            (user_id, user_id, user_id),
+        )
+        return {r[0] for r in rows}
 
     def create_friend_request(self, sender: str, recipient: str) -> Row:
         request_id = new_ulid()

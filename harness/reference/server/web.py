@@ -62,8 +62,11 @@ def serve(raw_path: str, method: str, web_faults: list[str], root: Path = WEB_RO
         response.headers["Cache-Control"] = "no-store"
         return response
     relative = urllib.parse.unquote(raw_path[len("/assets/"):])
+    # A NUL byte makes path resolution raise instead of failing the lookup: refuse it up front.
+    if not relative or "\x00" in relative or ".." in relative.split("/"):
+        return web.Response(status=404)
     assets = (root / "assets").resolve()
     target = (assets / relative).resolve()
-    if not relative or ".." in relative.split("/") or not target.is_relative_to(assets) or not target.is_file():
+    if not target.is_relative_to(assets) or not target.is_file():
         return web.Response(status=404)
     return _file_response(target)

@@ -43,7 +43,7 @@ export function parseEnvelope(data) {
 
 const BARE_TOKENS = new Set(["paragraph_start", "paragraph_end", "heading_end", "emphasis_start", "emphasis_end",
   "strong_start", "strong_end", "list_end", "list_item_start", "list_item_end", "link_end", "soft_break", "hard_break"]);
-const LANGUAGE_RE = /^[A-Za-z0-9_+.#-]{1,32}$/;
+const LANGUAGE_RE = /^[A-Za-z0-9_+.-]{1,32}$/; // REST.md §5.3: the charset the client enforces
 
 function isToken(tok) {
   if (!isObject(tok) || !isStr(tok.type)) return false;

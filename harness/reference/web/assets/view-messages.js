@@ -109,8 +109,9 @@ class MessageRow {
     }
     this.part("reactions", JSON.stringify(message.reactions), () => {
       setChildren(this.reactions, message.reactions.map((r) => h("button", {
+        // "Reacted by me" is only a class difference (WEB_UI.md §2: no aria-pressed).
         type: "button", class: ["reaction-chip", r.reactedByMe && "mine"],
-        "aria-label": `${r.emoji} reaction (${r.count})`, "aria-pressed": r.reactedByMe ? "true" : "false",
+        "aria-label": `${r.emoji} reaction (${r.count})`,
         onclick: () => app.react(message.messageId, r.emoji, r.reactedByMe),
       }, `${r.emoji} ${r.count}`)));
     });
@@ -126,7 +127,10 @@ class MessageRow {
     this.renderEditor(message, editing, state);
   }
 
-  /** Edit mode: a textarea seeded once with the content; remote updates never overwrite the draft. */
+  /**
+   * Edit mode (WEB_UI.md §2): an unnamed textarea seeded once with the content (remote updates never
+   * overwrite the draft), `Save` / `Saving...` and `Cancel`. Enter does not submit the edit.
+   */
   renderEditor(message, editing, state) {
     this.body.hidden = editing;
     if (!editing) {
@@ -137,24 +141,28 @@ class MessageRow {
       return;
     }
     if (this.editor) return;
-    const textarea = h("textarea", { class: "message-edit-input", "aria-label": "Edit message content", maxlength: "2000",
-      value: state.editing.draft });
-    const save = () => this.app.saveEdit(message.messageId, textarea.value);
+    const textarea = h("textarea", { class: "message-edit-input", maxlength: "2000", value: state.editing.draft });
+    const saveButton = h("button", { type: "button" }, "Save");
+    saveButton.addEventListener("click", async () => {
+      saveButton.disabled = true;
+      saveButton.textContent = "Saving...";
+      await this.app.saveEdit(message.messageId, textarea.value);
+      // On success the editor is gone; on failure it stays open for another try.
+      saveButton.disabled = false;
+      saveButton.textContent = "Save";
+    });
     textarea.addEventListener("input", () => {
       if (this.app.state.editing) this.app.state.editing.draft = textarea.value;
     });
     textarea.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        save();
-      } else if (event.key === "Escape") {
+      if (event.key === "Escape") {
         event.stopPropagation();
         this.app.cancelEditing();
       }
     });
     this.editor = h("div", { class: "message-editor" }, textarea,
       h("div", { class: "message-editor-actions" },
-        h("button", { type: "button", onclick: save }, "Save"),
+        saveButton,
         h("button", { type: "button", onclick: () => this.app.cancelEditing() }, "Cancel")));
     setChildren(this.editorSlot, this.editor);
     textarea.focus();

@@ -14,27 +14,39 @@ const BANNER_MAX_BYTES = 6 * 1024 * 1024;
 const DEVICE_PROMPT_TIMEOUT_MS = 5000;
 
 // ---------------------------------------------------------------------------------------------------
+// Shared: the category / section / submenu buttons of both dialogs
+
+/** A settings navigation button: accessible name `label`, visible title and hint. */
+function navButton(label, title, hint, onclick) {
+  return h("button", { type: "button", class: "settings-category", "aria-label": label, onclick },
+    h("span", { class: "settings-category-title" }, title), h("span", { class: "settings-category-hint" }, hint));
+}
+
+/** Mark `active` with aria-current="page" and clear it on the other `buttons`. */
+function markCurrent(buttons, active) {
+  for (const button of buttons) {
+    if (button === active) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Client settings
 
 export function createClientSettingsPanel(app) {
   let category = "voice"; // opens on Voice → Audio Devices every time
-  const categoryButton = (id, label, title, hint) => h("button", {
-    type: "button", class: "settings-category", "aria-label": label,
-    onclick: () => {
-      category = id;
-      showCategory();
-    },
-  }, h("span", { class: "settings-category-title" }, title), h("span", { class: "settings-category-hint" }, hint));
-  const voiceButton = categoryButton("voice", "Open Voice settings category", "Voice", "Audio devices and call behavior.");
-  const profileButton = categoryButton("profile", "Open Profile settings category", "Profile", "Username, about, and avatar.");
+  const choose = (id) => () => {
+    category = id;
+    showCategory();
+  };
+  const voiceButton = navButton("Open Voice settings category", "Voice", "Audio devices and call behavior.", choose("voice"));
+  const profileButton = navButton("Open Profile settings category", "Profile", "Username, about, and avatar.", choose("profile"));
   const voice = createVoiceCategory();
   const profile = createProfileCategory(app);
   const pane = h("section", { class: "settings-content", "aria-label": "Settings content pane" });
 
   function showCategory() {
-    voiceButton.toggleAttribute("aria-current", false);
-    profileButton.toggleAttribute("aria-current", false);
-    (category === "voice" ? voiceButton : profileButton).setAttribute("aria-current", "page");
+    markCurrent([voiceButton, profileButton], category === "voice" ? voiceButton : profileButton);
     setChildren(pane, category === "voice" ? voice.el : profile.el);
     if (category === "voice") voice.enumerate(false);
   }
@@ -114,12 +126,12 @@ function createVoiceCategory() {
     refresh.disabled = false;
   }
 
+  const audioDevices = navButton("Open Voice Audio Devices submenu", "Audio Devices", "Select microphone and speaker devices.");
+  markCurrent([audioDevices], audioDevices); // the only submenu item
   const el = h("section", { class: "settings-submenu", "aria-label": "Voice settings submenu" },
     h("aside", { class: "settings-submenu-rail", "aria-label": "Voice settings submenu rail" },
       h("p", { class: "caption" }, "VOICE"),
-      h("button", { type: "button", class: "settings-category", "aria-label": "Open Voice Audio Devices submenu", "aria-current": "page" },
-        h("span", { class: "settings-category-title" }, "Audio Devices"),
-        h("span", { class: "settings-category-hint" }, "Select microphone and speaker devices."))),
+      audioDevices),
     h("section", { class: "settings-submenu-content", "aria-label": "Voice settings submenu content" },
       h("p", { class: "caption" }, "AUDIO DEVICES"),
       field("Microphone", mic), field("Speaker", speaker), refresh, hint));
@@ -229,13 +241,10 @@ export function createWorkspaceSettingsPanel(app) {
   let section = "profile";
 
   const draftCaption = h("p", { class: "workspace-draft-name" });
-  const sectionButtons = SECTIONS.map((s) => h("button", {
-    type: "button", class: "settings-category", "aria-label": s.label,
-    onclick: () => {
-      section = s.id;
-      showSection();
-    },
-  }, h("span", { class: "settings-category-title" }, s.title), h("span", { class: "settings-category-hint" }, s.hint)));
+  const sectionButtons = SECTIONS.map((s) => navButton(s.label, s.title, s.hint, () => {
+    section = s.id;
+    showSection();
+  }));
   const content = h("div", { class: "workspace-settings-content" });
 
   const name = h("input", { type: "text", "aria-label": "Workspace settings name", maxlength: "64", value: snapshot ? snapshot.name : "" });
@@ -285,10 +294,7 @@ export function createWorkspaceSettingsPanel(app) {
   }
 
   function showSection() {
-    sectionButtons.forEach((button, i) => {
-      if (SECTIONS[i].id === section) button.setAttribute("aria-current", "page");
-      else button.removeAttribute("aria-current");
-    });
+    markCurrent(sectionButtons, sectionButtons[SECTIONS.findIndex((s) => s.id === section)]);
     if (section === "profile") setChildren(content, profileSection);
     else if (section === "members") setChildren(content, renderMembersSection(app));
     else if (section === "roles") setChildren(content, renderRolesSection(app));
