@@ -18,6 +18,7 @@ from contracts.types import (
     ColorHex,
     Count,
     DisplayName,
+    DistinctUlids,
     MarkdownTokens,
     MessageResponse,
     PermissionList,
@@ -210,14 +211,7 @@ class IpBanList(WireModel):
 
 class IpBanByUserResult(WireModel):
     created_count: Count
-    ban_ids: list[Ulid]
-
-    @field_validator("ban_ids")
-    @classmethod
-    def _distinct(cls, ban_ids: list[str]) -> list[str]:
-        if len(set(ban_ids)) != len(ban_ids):
-            raise ValueError("ban_ids must be distinct")
-        return ban_ids
+    ban_ids: DistinctUlids
 
     @model_validator(mode="after")
     def _count_matches(self) -> IpBanByUserResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Union, get_args
 
-from pydantic import Field, Strict, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, Strict, StringConstraints, field_validator, model_validator
 
 from contracts.base import Omittable, WireEnum, WireModel
 
@@ -19,6 +19,17 @@ ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 """What the web client checks every received id against (REST.md §1.2): upper-case Crockford base32."""
 
 Ulid = Annotated[str, Strict(), StringConstraints(pattern=ULID_PATTERN)]
+
+
+def _distinct(items: list[str]) -> list[str]:
+    if len(set(items)) != len(items):
+        raise ValueError("items must be distinct")
+    return items
+
+
+DistinctUlids = Annotated[list[Ulid], AfterValidator(_distinct)]
+"""A list of ULIDs without repeats (``presence_sync.user_ids``, ``workspace_role_reorder.role_ids``,
+``ban_ids``)."""
 
 UnixSeconds = Annotated[int, Strict(), Field(ge=-(2**63), le=2**63 - 1)]
 """Integer seconds since the epoch, signed 64-bit (GATEWAY.md conventions). Never a float or string."""

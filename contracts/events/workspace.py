@@ -12,6 +12,7 @@ from contracts.types import (
     ColorHex,
     Count,
     DisplayName,
+    DistinctUlids,
     IpBanAction,
     MemberRemoveReason,
     OverrideTargetKind,
@@ -130,15 +131,8 @@ class WorkspaceRoleReorder(WithActor):
     """``role_ids`` in request order (first = highest position); the request forbids duplicates."""
 
     guild_id: Ulid
-    role_ids: Annotated[list[Ulid], Field(min_length=1, max_length=64)]
+    role_ids: Annotated[DistinctUlids, Field(min_length=1, max_length=64)]
     updated_at_unix: UnixSeconds
-
-    @field_validator("role_ids")
-    @classmethod
-    def _distinct(cls, role_ids: list[str]) -> list[str]:
-        if len(set(role_ids)) != len(role_ids):
-            raise ValueError("role_ids must be distinct")
-        return role_ids
 
 
 class WorkspaceRoleAssignmentAdd(WithActor):

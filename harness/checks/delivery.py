@@ -89,8 +89,11 @@ def check_delivery(
     ctx = _Context(expectations, conn_clients or {}, deadline_s, invoked_at_by_step or {}, classify_unattributed)
     got = _attribute(ctx, frames_by_conn)
     closed = _first_closes(closes)
+    reached: dict[int, set[ConnectionId]] = defaultdict(set)
+    for index, conn in got:
+        reached[index].add(conn)
     for index, exp in enumerate(expectations):
-        _judge(ctx, index, exp, got, closed)
+        _judge(ctx, index, exp, got, reached.get(index, set()), closed)
     _check_order(ctx, got)
     return ctx.report
 
@@ -206,15 +209,16 @@ def _first_closes(closes: Iterable[ConnectionClosed] | Mapping[ConnectionId, Con
 
 def _judge(
     ctx: _Context, index: int, exp: ExpectedEvent, got: Mapping[tuple[int, ConnectionId], list[ReceivedFrame]],
-    closed: Mapping[ConnectionId, ConnectionClosed],
+    reached: set[ConnectionId], closed: Mapping[ConnectionId, ConnectionClosed],
 ) -> None:
+    """``reached``: the connections with a frame attributed to this expectation (precomputed once per
+    check: scanning every attribution for every expectation made each settle poll quadratic)."""
     invoked = ctx.invoked.get(exp.step)
-    conns = set(exp.audience) | {c for (i, c) in got if i == index}
-    for conn in sorted(conns):
+    for conn in sorted(set(exp.audience) | reached):
         frames = got.get((index, conn), [])
         delivery = exp.delivery_for(conn)
         if not frames:
-            if delivery is Delivery.MUST and not _excused(closed.get(conn), invoked):
+            if delivery is Delivery.MUST and not _excused(closed.get(conn), invoked, ctx.deadline_s):
                 ctx.fail("loss", f"{exp.event_type} (step {exp.step}) never reached {conn}", conn, exp=exp,
                          expected={k: printable(v) for k, v in exp.match.items()}, observed=None)
             continue
@@ -228,11 +232,16 @@ def _judge(
         _judge_delivered(ctx, exp, conn, frames, invoked, delivery)
 
 
-def _excused(close: ConnectionClosed | None, invoked: float | None) -> bool:
-    """A connection that was gone before the action, or that the harness itself closed, owes nothing."""
+def _excused(close: ConnectionClosed | None, invoked: float | None, deadline_s: float) -> bool:
+    """A connection that was gone before the action owes nothing; nor does one the harness itself closed
+    while the event was still due (before invoke + deadline). A harness close *after* the deadline
+    excuses nothing: the event should have arrived by then, so a later disconnect step must not hide
+    a loss of an earlier one."""
     if close is None:
         return False
-    return close.by == "harness" or invoked is None or close.at <= invoked
+    if invoked is None or close.at <= invoked:
+        return True
+    return close.by == "harness" and close.at <= invoked + deadline_s
 
 
 def _judge_delivered(

@@ -8,9 +8,14 @@ mutation"). The MAY cases, each a place a bug could hide, are exactly these (doc
 2. a *lapsed* channel subscription (the user lost sight of C after the ack and has it again):
    channel events of C;
 3. the removed user's own stale guild connections for its ``workspace_member_ban``/``_remove``;
-4. the configured server owner's guild connections of a guild it is not a member of;
+4. the configured server owner's guild connections of a guild it is not a member of (not for
+   ``workspace_ip_ban_sync``, whose audience is defined by IP-ban moderation alone);
 5. presence transitions whose occurrence depends on whether the server dropped stale presence
    (see ``oracle.py``).
+
+``oracle.py`` adds two that come from the harness, not from a server choice: a *starved* connection's
+MUST become MAY (§1.6 slow consumer), and presence around a connection the client is *closing* (the
+server may see the close and the next subscribe in either order).
 """
 from __future__ import annotations
 
@@ -75,12 +80,18 @@ def removal_audience(
 
 
 def ip_moderator_audience(world: World, conns: Connections, guild: str) -> Audience:
-    """``workspace_ip_ban_sync``: only guild connections of users who may moderate IP bans."""
+    """``workspace_ip_ban_sync``: only guild connections of users who may moderate IP bans. §6.2's
+    narrower rule names no membership: the server owner may moderate IP bans of every guild (REST.md
+    §3.6), so its current guild connection MUST receive it (MAY 4 is for the other guild events)."""
     g = world.guild(guild)
     out: Audience = {}
     for c in conns:
-        base = guild_delivery(world, c, guild)
-        out[c.id] = base if perms.may_moderate_ip_bans(world, g, c.user) else Delivery.MUST_NOT
+        if not perms.may_moderate_ip_bans(world, g, c.user):
+            out[c.id] = Delivery.MUST_NOT
+        elif perms.is_server_owner(world, c.user) and guild_status(world, c, guild) == "current":
+            out[c.id] = Delivery.MUST
+        else:
+            out[c.id] = guild_delivery(world, c, guild)
     return out
 
 

@@ -37,8 +37,11 @@ class Model:
         self.conns = Connections()
         self._unbound: dict[tuple[int, int], str] = {}
         """(step, order) of a gateway message_create expectation -> the message alias to bind."""
-        self._closing: dict[ConnectionId, Connection] = {}
-        """Connections the client is closing whose close the server may not have processed yet."""
+        self._closing: dict[ConnectionId, tuple[str, set[str]]] = {}
+        """Connections the client is closing whose close the server may not have processed yet: their
+        user and the guilds where that still matters. A guild leaves the set once the user's next
+        subscribe there was predicted (the race it stood for is then decided: later offline presence
+        is predicted as for any other connection), so the MAY it causes does not outlive the race."""
 
     # ---- mutations ------------------------------------------------------------------------------
 
@@ -85,9 +88,6 @@ class Model:
         del self._unbound[(expected.step, expected.order)]
         return alias
 
-    def bind_user(self, alias: str, user_id: str) -> None:
-        self.world.bind("user", alias, user_id)
-
     # ---- connections ----------------------------------------------------------------------------
 
     def connection_opened(self, step: int, conn: ConnectionId, user: str) -> list[ExpectedEvent]:
@@ -108,6 +108,9 @@ class Model:
             return []
         first, ambiguous = self._first_presence(c, g)
         c.presence[g] = self.world.guild(g).removal_epoch(c.user)
+        for user, guilds in self._closing.values():
+            if user == c.user:
+                guilds.discard(g)
         ids = {"guild_id": self.world.guild_id(g)}
         pair = {**ids, "channel_id": self.world.channel_id(ch)}
         only_me = aud.connection_audience(self.conns, conn)
@@ -116,7 +119,7 @@ class Model:
             audience = {**aud.guild_audience(self.world, self.conns, g), conn: Delivery.MUST}
             note = ""
             if ambiguous:
-                audience, note = aud.soften(audience), "MAY: the user has stale presence in G"
+                audience, note = aud.soften(audience), "MAY: the user has stale presence in G, or a closing connection"
             events.append(("presence_update", {**ids, "user_id": self.world.user_id(c.user), "status": "online"},
                            {}, audience, note))
         events.append(("subscribed", pair, {}, only_me, ""))
@@ -163,7 +166,7 @@ class Model:
         if c is None or conn not in self.conns.open:
             return []
         events = self.connection_closed(step, conn, by="harness")
-        self._closing[conn] = c
+        self._closing[conn] = (c.user, set(c.presence))
         return [replace(e, audience=aud.soften(e.audience), note="MAY: the close races a new connection")
                 for e in events]
 
@@ -191,9 +194,6 @@ class Model:
         seeds = {self.world.guild_id(a): frozenset(r.id for r in gu.roles.values() if r.is_seed and r.id)
                  for a, gu in self.world.guilds.items() if gu.id in guilds}
         return Scope(guilds, frozenset(channels), seeds)
-
-    def user_of(self, conn: ConnectionId) -> str:
-        return self._conn(conn).user
 
     # ---- classification and projection ----------------------------------------------------------
 
@@ -242,7 +242,7 @@ class Model:
         presence, or because a closing connection of the user may still be present on the server)."""
         states = [self._presence_current(o.user, guild, o.presence[guild])
                   for o in self.conns.of_user(conn.user) if guild in o.presence]
-        closing = any(c.user == conn.user and guild in c.presence for c in self._closing.values())
+        closing = any(user == conn.user and guild in guilds for user, guilds in self._closing.values())
         first = not any(states)
         return first, (bool(states) and first) or (first and closing)
 
@@ -260,9 +260,9 @@ class Model:
                 required.add(uid)
             elif perms.is_member(g, c.user):
                 optional.add(uid)
-        for c in self._closing.values():  # the server may not have processed their close yet
-            if guild in c.presence and perms.is_member(g, c.user):
-                optional.add(self.world.user_id(c.user))
+        for user, guilds in self._closing.values():  # the server may not have processed their close yet
+            if guild in guilds and perms.is_member(g, user):
+                optional.add(self.world.user_id(user))
         optional -= required
         return SetBetween(required, optional) if optional else Unordered(sorted(required))
 

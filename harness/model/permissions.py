@@ -90,7 +90,7 @@ def is_server_owner(world: World, user: str) -> bool:
 
 def is_member(guild: Guild, user: str) -> bool:
     """A current member: has a membership row and no ban (the engine denies banned users, §3.9)."""
-    return user in guild.members and user not in guild.banned
+    return guild.is_member(user)
 
 
 def effective_roles(guild: Guild, user: str) -> frozenset[str]:

@@ -14,10 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from harness.model.world import SEED_ROLE_NAMES as _SEED_ROLE_NAMES
+
 MESSAGE_WINDOW = 100
 """Messages compared per channel: the newest 100 (one ``GET …/messages?limit=100`` page)."""
 
-SEED_ROLE_NAMES = frozenset({"@everyone", "workspace_owner", "moderator", "member"})
+SEED_ROLE_NAMES = frozenset(_SEED_ROLE_NAMES)
+"""The seeded roles' names (``harness.model.world``), for telling seeds apart by name in a REST read."""
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,10 @@ class Guild:
                 return role
         raise ScenarioError(f"guild {self.alias!r} has no seeded role {key!r}")
 
+    def is_member(self, user: str) -> bool:
+        """A current member: a membership row and no ban (the engine denies banned users, REST.md §3.9)."""
+        return user in self.members and user not in self.banned
+
     def removal_epoch(self, user: str) -> int:
         return self.removals.get(user, 0)
 
@@ -289,8 +293,7 @@ class World:
     # ---- relations ------------------------------------------------------------------------------
 
     def is_member(self, guild: str, user: str) -> bool:
-        g = self.guild(guild)
-        return user in g.members and user not in g.banned
+        return self.guild(guild).is_member(user)
 
     def are_friends(self, a: str, b: str) -> bool:
         return frozenset((a, b)) in self.friendships
@@ -302,8 +305,8 @@ class World:
         """Users sharing at least one guild membership with ``user`` (not including ``user``)."""
         out: set[str] = set()
         for g in self.guilds.values():
-            if self.is_member(g.alias, user):
-                out.update(u for u in g.members if u != user and u not in g.banned)
+            if g.is_member(user):
+                out.update(u for u in g.members if u != user and g.is_member(u))
         return out
 
     def pending_request_between(self, a: str, b: str) -> FriendRequest | None:
@@ -314,10 +317,7 @@ class World:
 
     def harness_ip_banned(self, guild: str) -> bool:
         """Whether the harness address is inside an active IP ban of the guild (REST.md §3.10)."""
-        return _host_network(self.config.harness_ip) in self.guild(guild).banned_networks()
-
-    def host_network(self) -> str:
-        return _host_network(self.config.harness_ip)
+        return host_network(self.config.harness_ip) in self.guild(guild).banned_networks()
 
     def username_taken(self, username: str, by_other_than: str | None = None) -> bool:
         return any(u.username == username and u.alias != by_other_than for u in self.users.values())
@@ -329,5 +329,6 @@ def _need_id(value: str | None, what: str) -> str:
     return value
 
 
-def _host_network(ip: str) -> str:
+def host_network(ip: str) -> str:
+    """The network a by-user IP ban creates for one observed address: host /32 or /128 (REST.md §8.12)."""
     return f"{ip}/128" if ":" in ip else f"{ip}/32"

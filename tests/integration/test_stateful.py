@@ -1,6 +1,6 @@
 """The bounded randomised run against real reference targets: it passes on a clean one; with a planted
-audience fault it fails, and the failure carries its seed and a replay (a scenario file) that
-reproduces the failure on the faulty target and passes on a clean one."""
+fault it fails, and the failure carries its seed and a replay (a scenario file) that reproduces the
+failure on the faulty target and passes on a clean one."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,10 +17,13 @@ from scenarios.moves import ROWS
 from scenarios.stateful import BOUNDED, GeneratedScenario, bounded
 
 CLEAN_SEED = 7
-FAULT = "server.channel_events_skip_access_check"
+FAULT = "suppress:channel_create"
+"""A fault every sequence containing an allowed ``channel.create`` hits (a loss on every guild
+connection). ``channel.create`` is always offered, and it is the first rule of the simplest example,
+which Hypothesis tries first whatever the seed — so the test does not depend on a lucky seed
+reaching a rare state (an audience fault needs e.g. a kick or an override first)."""
 FAULT_SEED = 3
-"""A seed whose bounded exploration reaches a leak within its four examples (runs are derandomised
-from the seed, so this stays true until the world, the observers or the moves change)."""
+"""Any seed: it only has to show up in the title and the replay."""
 
 
 def runner(target: ReferenceTarget) -> ScenarioRunner:
@@ -49,14 +52,16 @@ async def test_a_planted_fault_fails_with_a_seed_and_a_replay_that_reproduces_it
         result = await entry.run(runner(faulty))
         assert result.status == "failed", summary(result)
         assert f"seed {FAULT_SEED}" in result.title and result.replay is not None
-        assert any(f.kind == "leak" for f in result.failures), summary(result)
+        assert any(f.kind == "loss" and f.event_type == "channel_create" for f in result.failures), summary(result)
 
         path = tmp_path / "replay.json"
         path.write_text(result.replay, encoding="utf-8")
         [spec] = load_scenario_file(path)
         assert f"seed:{FAULT_SEED}" in spec.tags and 0 < len(spec.steps) <= BOUNDED.steps
+        assert any(step.do == "channel.create" for step in spec.steps)
         replayed = await runner(faulty).run(spec)
         assert replayed.status == "failed", "the replay does not reproduce the failure"
+        assert any(f.kind == "loss" and f.event_type == "channel_create" for f in replayed.failures), summary(replayed)
 
     clean = await runner(reference_target).run(spec)
     assert clean.status == "passed", "the replay fails on a clean target: " + summary(clean)

@@ -162,6 +162,18 @@ def test_closes_excuse_losses_only_when_the_connection_was_gone(sb: Sandbox) -> 
     assert run(sb, frames, closes=by_harness).failures == []
 
 
+def test_a_harness_close_after_the_deadline_does_not_excuse_a_loss(sb: Sandbox) -> None:
+    """A MUST delivery is due within the deadline (GATEWAY.md §6): a later disconnect step of the
+    harness must not turn an earlier loss into "the connection was closed"."""
+    frames = copy_frames(sb)
+    frames["a0"] = [f for f in frames["a0"] if f.event_type != "profile_update"]
+    step = next(e.step for e in sb.expectations if e.event_type == "profile_update")
+    much_later = [ConnectionClosed("a0", sb.invoked_at[step] + 30, 1000, "", "harness")]
+    assert kinds(run(sb, frames, closes=much_later)) == [("loss", "profile_update", "a0")]
+    within = [ConnectionClosed("a0", sb.invoked_at[step] + 1.9, 1000, "", "harness")]
+    assert run(sb, frames, closes=within).failures == []
+
+
 def test_a_frame_cannot_be_caused_by_a_later_action(sb: Sandbox) -> None:
     exp = ExpectedEvent(1, 0, "x", {"k": 1}, audience={"c": Delivery.MUST})
     later = ExpectedEvent(2, 0, "x", {"k": 1}, audience={"c": Delivery.MUST})

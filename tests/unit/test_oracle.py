@@ -165,6 +165,16 @@ def test_server_owner_without_membership(sb: Sandbox) -> None:
     assert guild_event(sb, "c1")["r0"] is MAY
 
 
+def test_ip_ban_sync_must_reach_the_server_owner_without_membership(sb: Sandbox) -> None:
+    """§6.2: ``workspace_ip_ban_sync`` MUST reach the guild connections of users who may moderate IP
+    bans of G — the server owner may (REST.md §3.6), member or not; other guild events stay MAY."""
+    sb.connect("root", "r0")
+    sb.subscribe("r0", "general")
+    sb.do(JoinGuild("dave", "lab"))
+    assert aud(one(sb, IpBanUser("mod", "lab", "dave")))["r0"] is MUST
+    assert aud(one(sb, CreateRole("alice", "lab", "r9", "r9")))["r0"] is MAY  # not IP-gated, unlike channels
+
+
 # ---- user scope -------------------------------------------------------------------------------------------
 
 def test_profile_observers(sb: Sandbox) -> None:
@@ -358,6 +368,22 @@ def test_presence_churn_around_a_closing_connection_is_optional_but_nothing_else
     assert MUST not in events["presence_update"].audience.values()     # may or may not come
     assert events["subscribed"].audience["b2"] is MUST                  # the rest stays strict
     assert message(sb, "m1")["b2"] is MUST and message(sb, "m2").get("b0", NOT) is NOT  # b0 left the audience
+
+
+def test_the_closing_race_is_decided_by_the_next_subscribe(sb: Sandbox) -> None:
+    """§8: the online presence of a user's first present connection is a MUST; the closing race only
+    excuses the one subscribe it races with, not every later reconnect of that user."""
+    sb.model.connection_closed(sb.next_step(), "b1")
+    sb.model.connection_closing(sb.next_step(), "b0")
+    sb.connect("bob", "b2")
+    sb.subscribe("b2", "general")                                      # races b0's close: MAY (above)
+    offline = sb.model.connection_closed(sb.next_step(), "b2")
+    assert [e.audience["a0"] for e in offline] == [MUST]
+    sb.connect("bob", "b3")
+    events = {e.event_type: e for e in sb.subscribe("b3", "general")}
+    assert events["presence_update"].audience["b3"] is MUST and events["presence_update"].audience["a0"] is MUST
+    assert events["presence_sync"].fields["user_ids"] == Unordered(sorted(
+        sb.model.world.user_id(u) for u in ("alice", "bob", "carol", "mod")))
 
 
 def test_closing_a_connection_twice_predicts_nothing_more(sb: Sandbox) -> None:

@@ -15,7 +15,7 @@ from harness.model.mutations import rules
 from harness.model.mutations.base import (
     EventPrediction, Mutation, RestCall, RestResult, Verdict, bad_request, not_found, ok,
 )
-from harness.model.world import IpBan, World
+from harness.model.world import IpBan, World, host_network
 
 MAX_EXPIRY_SECS = 15_552_000
 
@@ -58,8 +58,7 @@ class IpBanUser(Mutation):
     def _new_networks(self, world: World) -> list[str]:
         observed = world.ip_observations.get(self.target, set())
         banned = world.guild(self.guild).banned_networks()
-        nets = {f"{ip}/128" if ":" in ip else f"{ip}/32" for ip in observed}
-        return sorted(nets - banned)
+        return sorted({host_network(ip) for ip in observed} - banned)
 
     def apply(self, world: World, result: RestResult) -> list[EventPrediction]:
         guild = world.guild(self.guild)
