@@ -14,19 +14,25 @@ from harness.results import ArtefactRecord
 
 
 def scenario_dir(root: Path, scenario_id: str) -> Path:
-    return root / re.sub(r"[^A-Za-z0-9_.-]", "_", scenario_id)
+    return root / safe_name(scenario_id)
+
+
+def safe_name(label: str) -> str:
+    """A scenario id or client label as one file-name component."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", label)
 
 
 def write_histories(directory: Path, recorder: Recorder, redactor: Redactor) -> list[ArtefactRecord]:
     directory.mkdir(parents=True, exist_ok=True)
-    records = [_write(directory / "actions.json", _action_log(recorder), redactor, "history", None)]
+    log = _action_log(recorder)
+    records = [_write(directory / "actions.json", log, redactor, "history", None)]
     for client in sorted(set(recorder.conn_clients.values())):
-        records.append(_write(directory / f"history-{_safe(client)}.json", _client_history(recorder, client),
-                              redactor, "history", client))
+        records.append(_write(directory / f"history-{safe_name(client)}.json",
+                              _client_history(recorder, client, log["actions"]), redactor, "history", client))
     return records
 
 
-def _client_history(recorder: Recorder, client: str) -> dict[str, Any]:
+def _client_history(recorder: Recorder, client: str, action_log: list[dict[str, Any]]) -> dict[str, Any]:
     connections = {}
     for conn, source in recorder.sources.items():
         if recorder.conn_clients.get(conn) != client:
@@ -38,7 +44,7 @@ def _client_history(recorder: Recorder, client: str) -> dict[str, Any]:
                 "t_s": round(source.closed.at - recorder.started_at, 4), "code": source.closed.code,
                 "reason": source.closed.reason, "by": source.closed.by},
         }
-    actions = [a for a in _action_log(recorder)["actions"] if a["client"] == client]
+    actions = [a for a in action_log if a["client"] == client]
     return {"client": client, "connections": connections, "actions": actions}
 
 
@@ -63,7 +69,3 @@ def _plain(value: Any) -> Any:
 def _write(path: Path, payload: Any, redactor: Redactor, kind: str, client: str | None) -> ArtefactRecord:
     path.write_text(json.dumps(redactor.redact(payload), indent=1, ensure_ascii=False), encoding="utf-8")
     return ArtefactRecord(kind=kind, path=str(path), client=client)
-
-
-def _safe(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", label)

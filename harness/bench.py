@@ -32,16 +32,18 @@ SCENARIO_ID = "row.message.edit"
 
 
 async def run_bench(args: argparse.Namespace) -> int:
-    from harness.suite import RunOptions, build_target
+    from harness.suite import RunOptions, build_target, check_writable
 
+    if args.json:
+        check_writable(args.json.parent, "the figures")
     console = Console()
     figures: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": _cpus(),
                                            "platform": platform.platform()}}
     if args.target == "reference":
         figures["startup_s"] = await _startup()
         console.out.print(f"startup: median {figures['startup_s']['median']:.3f} s over {STARTUP_RUNS} runs")
-    target = build_target(RunOptions(target=args.target, target_url=args.target_url,
-                                     target_env=tuple(args.target_env)))
+    target = build_target(RunOptions(target=args.target, target_url=args.target_url, target_env=tuple(args.target_env),
+                                     web_url=args.web_url, faults=tuple(args.fault)))
     async with target:
         figures["fanout"] = await _fanout(target, args.clients, args.messages)
         console.out.print(_fanout_line(figures["fanout"]))
@@ -59,10 +61,8 @@ async def _startup() -> dict[str, float]:
     times = []
     for _ in range(STARTUP_RUNS):
         began = time.monotonic()
-        target = ReferenceTarget()
-        await target.start()
-        times.append(time.monotonic() - began)
-        await target.stop()
+        async with ReferenceTarget():
+            times.append(time.monotonic() - began)
     return {"median": round(statistics.median(times), 3), "min": round(min(times), 3), "max": round(max(times), 3)}
 
 
@@ -71,30 +71,31 @@ async def _fanout(target: Target, clients: int, messages: int) -> dict[str, Any]
     tag = secrets.token_hex(3)
     author = SimulatedClient("author", target, f"bench_author_{tag}", "pw-" + secrets.token_urlsafe(16),
                              redactor=redactor)
-    await author.login(register=True)
-    guild = (await author.rest.request("POST", "/guilds", json={"name": "bench"})).body["guild_id"]
-    channel = (await author.rest.request("POST", f"/guilds/{guild}/channels", json={"name": "load"})).body["channel_id"]
-    readers = await _subscribers(target, author, guild, channel, clients, tag, redactor)
-    try:
+    readers: list[SimulatedClient] = []
+    try:  # every client is closed, also when setting up fails half-way
+        await author.login(register=True)
+        guild = (await author.rest.request("POST", "/guilds", json={"name": "bench"})).body["guild_id"]
+        channel = (await author.rest.request("POST", f"/guilds/{guild}/channels",
+                                             json={"name": "load"})).body["channel_id"]
+        await _subscribe_readers(readers, target, author, guild, channel, clients, tag, redactor)
         return await _measure(author, readers, guild, channel, messages)
     finally:
         for client in [author, *readers]:
             await client.close()
 
 
-async def _subscribers(target: Target, author: SimulatedClient, guild: str, channel: str, count: int,
-                       tag: str, redactor: Redactor) -> list[SimulatedClient]:
-    readers = []
+async def _subscribe_readers(readers: list[SimulatedClient], target: Target, author: SimulatedClient, guild: str,
+                             channel: str, count: int, tag: str, redactor: Redactor) -> None:
+    """Add ``count`` members subscribed to the channel to ``readers`` (each as soon as it exists)."""
     for index in range(count):
         reader = SimulatedClient(f"reader{index}", target, f"bench_r{index}_{tag}", "pw-" + secrets.token_urlsafe(16),
                                  redactor=redactor)
+        readers.append(reader)
         await reader.login(register=True)
         await author.rest.request("POST", f"/guilds/{guild}/members/{reader.user_id}")
         connection = await reader.open_connection()
         await connection.subscribe(guild, channel)
         await connection.wait_for(lambda f: f.event_type == "subscribed", 5.0)
-        readers.append(reader)
-    return readers
 
 
 async def _measure(author: SimulatedClient, readers: list[SimulatedClient], guild: str, channel: str,

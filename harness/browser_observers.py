@@ -17,19 +17,20 @@ from harness.clients.browser import BrowserClient, BrowserSocket, SentFrame
 from harness.clients.browser_view import compare_views, expected_view, read_friends, read_view
 from harness.history import ConnectionClosed, ReceivedFrame
 from harness.model.mutations import Mutation, RestResult
+from harness.model.views import Scope
 from harness.scenario import ClientSpec
 
 if TYPE_CHECKING:
     from harness.runner import ScenarioSession
 
 UI_ROWS = ("workspace.update", "message.create", "message.edit", "message.delete")
+"""Mutations a browser client can perform through its UI (``via`` in a step)."""
 
 PAGE_EVENT_SLACK_S = 0.25
 """Playwright hands page events (socket opened, frame sent, socket closed) to the harness asynchronously,
 after the server may already have acted on them; actions the page initiates are dated this much
 earlier than observed so the frames they cause are not taken for frames that came before their cause.
 It only widens which frames may be attributed to them; it excuses nothing."""
-"""Mutations a browser client can perform through its UI (``via`` in a step)."""
 
 
 @dataclass
@@ -107,7 +108,7 @@ class BrowserObserver:
         socket = self.current
         model = self.session.model
         if socket is None:
-            scope_view = model.projection(self.spec.user, _empty_scope())
+            scope_view = model.projection(self.spec.user, Scope())
             expected = expected_view(scope_view, active_guild_id=None, active_channel_id=None, live=None,
                                      compare_friends=False)
         else:
@@ -150,12 +151,6 @@ class BrowserObserver:
     async def save_artefacts(self, directory: Path) -> list[tuple[str, Path]]:
         paths = await self.client.save_failure_artefacts(directory)
         return [("trace" if p.suffix == ".zip" else "screenshot", p) for p in paths]
-
-
-def _empty_scope() -> Any:
-    from harness.model.views import Scope
-
-    return Scope()
 
 
 class LazyBrowsers:

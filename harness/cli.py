@@ -90,7 +90,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
                      help="convergence deadline per step in seconds (default 2)")
     run.add_argument("--quiet", type=_non_negative_float, default=0.25, metavar="S",
                      help="quiet period after settling, to catch late leaks (default 0.25)")
-    run.add_argument("--profile", default="current", help="client protocol profile (current | legacy-2026-02-12)")
+    run.add_argument("--profile", type=_profile, default="current",
+                     help="client protocol profile (current | legacy-2026-02-12)")
     run.add_argument("--deep", action="store_true", help="long randomised runs instead of the bounded CI run")
     run.add_argument("--report", type=Path, metavar="DIR", help="write result.json, junit.xml, allure-results here")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the JSON result to FILE")
@@ -189,6 +190,22 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _profile(text: str) -> str:
+    """A protocol profile, or a selector profile of the web client (or its alias), which maps onto one:
+    anything else would silently run as ``current``."""
+    from contracts.profiles import PROFILES
+    from harness.clients.selectors import ProfileError, available_profiles, load_profile
+
+    if text in PROFILES:
+        return text
+    try:
+        load_profile(text)
+    except ProfileError:
+        known = sorted({*PROFILES, *available_profiles()})
+        raise argparse.ArgumentTypeError(f"unknown profile {text!r}; use one of {', '.join(known)}") from None
+    return text
 
 
 def _positive_float(text: str) -> float:

@@ -1,6 +1,7 @@
 """Errors the harness reports to its user, each mapped to a CLI exit code.
 
-Exit codes: 0 all checks passed, 1 a check failed, 2 usage or target error (one-line cause).
+Exit codes: 0 all checks passed, 1 a check failed, 2 usage or target error (one-line cause), 130
+interrupted (harness.cli).
 """
 from __future__ import annotations
 

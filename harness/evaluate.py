@@ -54,7 +54,7 @@ class Evaluator:
 
     def frame_checks(self) -> list[CheckFailure]:
         """Contract and redaction failures of every frame recorded so far (each frame checked once)."""
-        secrets = list(self.redactor.known_secrets())
+        secrets: list[str] | None = None  # the registry is copied only when there is something to check
         for conn, source in self.recorder.sources.items():
             frames = list(source.frames)
             new = frames[self._checked.get(conn, 0):]
@@ -65,6 +65,8 @@ class Evaluator:
                 profile = self.profiles.get(conn) or protocol_profile("current")
                 self._frame_failures += _with_client(check_contract(new, profile=profile), self.recorder, conn)
             if CheckClass.REDACTION not in self.disabled:
+                if secrets is None:
+                    secrets = list(self.redactor.known_secrets())
                 self._frame_failures += _with_client(check_redaction(new, secrets=secrets), self.recorder, conn)
         return list(self._frame_failures)
 

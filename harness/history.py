@@ -12,7 +12,7 @@ from typing import Any, Literal
 ConnectionId = str
 """Stable name of one gateway connection, e.g. ``"alice.1/ws0"`` (client label / connection index)."""
 
-ActionKind = Literal["seed", "connect", "subscribe", "mutation", "gateway_command", "disconnect", "nemesis", "ui_check"]
+ActionKind = Literal["seed", "connect", "subscribe", "mutation", "disconnect", "nemesis", "ui_check"]
 Outcome = Literal["pending", "ok", "fail", "info"]
 
 

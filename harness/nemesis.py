@@ -155,11 +155,8 @@ async def _restart_server(session: "ScenarioSession", action: Nemesis, step: int
 
 async def _wait_all_closed(observer: "Observer") -> None:
     for connection in observer.sim.connections:
-        if connection.closed is None:
-            try:
-                await connection.wait_closed(CLOSE_WAIT_S)
-            except Exception:
-                await connection.abort()
+        if await _closed_within(connection, CLOSE_WAIT_S) is None:
+            await connection.abort()
 
 
 async def _latency(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:

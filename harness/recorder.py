@@ -63,9 +63,6 @@ class Recorder:
     def frames_by_conn(self) -> dict[ConnectionId, list[ReceivedFrame]]:
         return {conn: list(source.frames) for conn, source in self.sources.items()}
 
-    def all_frames(self) -> list[ReceivedFrame]:
-        return [frame for source in self.sources.values() for frame in list(source.frames)]
-
     def closes(self) -> list[ConnectionClosed]:
         return [source.closed for source in self.sources.values() if source.closed is not None]
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from harness.artefacts import scenario_dir, write_histories
+from harness.artefacts import safe_name, scenario_dir, write_histories
 from harness.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
+from harness.checks.delivery import DeliveryReport
 from harness.checks.types import CheckClass, CheckFailure
 from harness.clients.gateway import GatewayConnection
 from harness.clients.live_replica import LiveReplica
@@ -28,7 +29,7 @@ from harness.clients.snapshot import SnapshotError, fetch_view
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError
 from harness.evaluate import Evaluator, protocol_profile
 from harness.leak_probe import annotate_leaks
-from harness.model.mutations import GATEWAY_SENT, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
+from harness.model.mutations import GATEWAY_SENT, NO_BODY, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
 from harness.model.oracle import Model
 from harness.recorder import Recorder
 from harness.redact import Redactor
@@ -103,6 +104,11 @@ class ScenarioRunner:
         """Run a whole scenario: world, observers, every step, final judgement."""
         session = self.open(spec)
         return await session.run()
+
+    async def run_entry(self, entry: Any) -> ScenarioResult:
+        """Run a catalogue entry: a ``ScenarioSpec``, or an entry that builds its steps while it runs
+        (the Hypothesis state machine: ``await entry.run(runner)``)."""
+        return await (self.run(entry) if isinstance(entry, ScenarioSpec) else entry.run(self))
 
     def open(self, spec: ScenarioSpec) -> "ScenarioSession":
         """A scenario driven step by step (the Hypothesis state machine generates its steps live):
@@ -467,9 +473,11 @@ class ScenarioSession:
         interval = POLL_FIRST_S
         convergence: list[CheckFailure] = []
         while True:
-            waiting = step is not None and self._still_waiting(step)
+            report = self.evaluator.delivery() if step is not None else None  # one evaluation per poll
+            waiting = report is not None and _lost(report, step)
             if not waiting and all(o.replica.idle for o in self.observers.values()):
-                self._bind_gateway_messages()  # the model must know gateway-created ids before comparing
+                # the model must know gateway-created ids before comparing
+                self._bind_gateway_messages(report or self.evaluator.delivery())
                 convergence = await self._convergence(step)
                 if not convergence:
                     return
@@ -477,7 +485,7 @@ class ScenarioSession:
                 break
             await asyncio.sleep(interval)
             interval = min(interval * 1.6, POLL_MAX_S)
-        self._bind_gateway_messages()
+        self._bind_gateway_messages(self.evaluator.delivery())
         final = convergence or await self._convergence(step)
         self.failures += final
         await self._screenshot_diverged_browsers(final, step)
@@ -490,16 +498,13 @@ class ScenarioSession:
         diverged = {f.client for f in failures if f.kind == "dom_diverged"}
         directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
         for label in sorted(diverged & self.browser_observers.keys()):
-            path = directory / f"{label}-step{step}-dom-diverged.png"
+            path = directory / f"{safe_name(label)}-step{step}-dom-diverged.png"
             shot = await _quietly_list(self._screenshot(label, path))
             self.artefacts += [ArtefactRecord(kind="screenshot", path=str(p), client=label) for p in shot]
 
     async def _screenshot(self, label: str, path: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         return [await self.browser_observers[label].client.screenshot(path)]
-
-    def _still_waiting(self, step: int) -> bool:
-        return any(f.kind == "loss" and f.step == step for f in self.evaluator.delivery().failures)
 
     async def _convergence(self, step: int | None) -> list[CheckFailure]:
         if CheckClass.CONVERGENCE in self.options.disabled_checks:
@@ -524,8 +529,7 @@ class ScenarioSession:
                      for message in observer.replica.errors]
         return failures
 
-    def _bind_gateway_messages(self) -> None:
-        report = self.evaluator.delivery()
+    def _bind_gateway_messages(self, report: DeliveryReport) -> None:
         for attribution in report.attributions.values():
             expected = self.recorder.expectations[attribution.expectation]
             if expected.event_type == "message_create":
@@ -621,18 +625,12 @@ async def _send_rest(session: RestSession, call: RestCall) -> RestResult:
     kwargs: dict[str, Any] = {"headers": dict(call.headers), "auth": call.auth}
     if call.content is not None:
         kwargs["content"] = call.content
-    elif call.json is not _no_body():
+    elif call.json is not NO_BODY:
         kwargs["json"] = call.json
     if call.params:
         kwargs["params"] = dict(call.params)
     result = await session.request(call.method, call.path, **kwargs)
     return RestResult(result.status, result.body, dict(result.headers))
-
-
-def _no_body() -> Any:
-    from harness.model.mutations import NO_BODY
-
-    return NO_BODY
 
 
 async def _wait_subscribed(connection: GatewayConnection, guild_id: str, channel_id: str, timeout: float) -> bool:
@@ -645,6 +643,11 @@ async def _wait_subscribed(connection: GatewayConnection, guild_id: str, channel
         return True
     except (TimeoutError, HarnessError):
         return False
+
+
+def _lost(report: DeliveryReport, step: int) -> bool:
+    """Whether a MUST delivery of ``step`` has not arrived (yet)."""
+    return any(f.kind == "loss" and f.step == step for f in report.failures)
 
 
 def _base36(number: int) -> str:

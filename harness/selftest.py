@@ -28,9 +28,9 @@ from harness.checks.types import CheckClass
 from harness.console import Console
 from harness.errors import HarnessError, UsageError
 from harness.redact import Redactor
-from harness.results import RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord
+from harness.results import RunOptionsRecord, RunResult, ScenarioResult, TargetRecord
 from harness.runner import RunnerOptions, ScenarioRunner
-from harness.scenario import ScenarioSpec
+from harness.suite import check_writable, needs_browser, select_entries, summarise
 from harness.targets.reference import REFERENCE_MODULE, ReferenceTarget
 
 CHECKS = [c.value for c in CheckClass]
@@ -126,6 +126,8 @@ async def run_selftest(args: argparse.Namespace) -> int:
     console = Console()
     started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
     disabled = frozenset(_check(name) for name in args.disable_check)
+    if args.json:
+        check_writable(args.json.parent, "the JSON result")
     entries = _catalogue_by_id()
     probes = _probes(list(entries), args.fault, reference_faults())
     browsers_ok = not getattr(args, "no_browsers", False)
@@ -134,7 +136,7 @@ async def run_selftest(args: argparse.Namespace) -> int:
     shared = LazyBrowsers(2, "") if browsers_ok else None
     try:
         clean_ids = sorted({s for p in probes for s in p.scenarios}) if args.fault else list(entries)
-        clean_specs = [entries[i] for i in clean_ids if browsers_ok or not _browser_only(entries[i])]
+        clean_specs = [entries[i] for i in clean_ids if browsers_ok or not needs_browser(entries[i])]
         gate = asyncio.Semaphore(args.jobs)
         clean, outcomes = await asyncio.gather(_run_clean(clean_specs, disabled, shared, gate, console),
                                                _run_faults(probes, entries, disabled, shared, gate, console))
@@ -236,18 +238,12 @@ async def _run_target(specs: list[Any], faults: list[str], disabled: frozenset[C
         runner = ScenarioRunner(target, RunnerOptions(disabled_checks=disabled, stop_on=stop_on), redactor, browsers)
         results = []
         for spec in specs:
-            results.append(await (runner.run(spec) if isinstance(spec, ScenarioSpec) else spec.run(runner)))
+            results.append(await runner.run_entry(spec))
     return _TargetRun(results)
 
 
 def _catalogue_by_id() -> dict[str, Any]:
-    from harness.suite import select_entries
-
     return {entry.id: entry for entry in select_entries((), ())}
-
-
-def _browser_only(entry: Any) -> bool:
-    return isinstance(entry, ScenarioSpec) and "browser" in entry.requires
 
 
 def _verdict(clean: _TargetRun, outcomes: list[FaultOutcome]) -> str:
@@ -296,11 +292,7 @@ def _write(path: Path, clean: _TargetRun, outcomes: list[FaultOutcome], verdict:
     run = RunResult(
         status="passed" if verdict == "passed" else "failed", started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3), target=TargetRecord(spec="reference", description="one reference target per fault"),
-        options=RunOptionsRecord(), scenarios=results,
-        summary=RunSummary(total=len(results), passed=sum(r.status == "passed" for r in results),
-                           failed=sum(r.status == "failed" for r in results),
-                           error=sum(r.status == "error" for r in results),
-                           skipped=sum(r.status == "skipped" for r in results)),
+        options=RunOptionsRecord(), scenarios=results, summary=summarise(results),
         selftest={"verdict": verdict,
                   "clean": {"status": clean.status_line, "failures": clean.failures, "scenarios": len(results)},
                   "faults": [o.record() for o in outcomes], "matrix": matrix(outcomes)},

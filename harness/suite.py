@@ -10,11 +10,12 @@ import argparse
 import asyncio
 import datetime as dt
 import fnmatch
+import os
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Literal, Protocol, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS
 from harness.browser_observers import LazyBrowsers
@@ -87,8 +88,13 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
     seed = options.resolved_seed()
     entries = select_entries(options.scenario_patterns, options.scenario_files, deep=options.deep, seed=seed)
     entries = [with_extra_observers(entry, options.sim_clients) for entry in entries]
+    if options.report_dir:
+        check_writable(options.report_dir, "the report")
+    if options.json_path:
+        check_writable(options.json_path.parent, "the JSON result")
     target = build_target(options)
-    await target.start()  # a target that cannot start is a one-line error, with no report to write
+    await target.start_cleanly()  # a target that cannot start is a one-line error, with no report to write
+    description = target.description  # now: a stopped target no longer knows its port and database
     console.start(target_spec=options.target, count=len(entries), seed=seed)
     started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
     results: list[ScenarioResult] = []
@@ -96,9 +102,8 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
     interrupted = False
     browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
         if options.browsers else None
-    runner: ScenarioRunner | None = None
+    runner = ScenarioRunner(target, _runner_options(options, seed), redactor, browsers)
     try:
-        runner = ScenarioRunner(target, _runner_options(options, seed), redactor, browsers)
         crash = await _run_entries(entries, runner, options, console, results)
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
@@ -107,9 +112,8 @@ async def run_suite(options: RunOptions, console: Console | None = None) -> RunR
         if browsers is not None:
             await browsers.close()
         await target.stop()
-        samples = runner.latency_samples if runner is not None else []
-        run = assemble(options, target, results, seed, started_wall, time.monotonic() - started, crash,
-                       interrupted, samples)
+        run = assemble(options, description, results, seed, started_wall, time.monotonic() - started, crash,
+                       interrupted, runner.latency_samples)
         write_reports(run, options, redactor)
         console.summary(run)
     if crash is not None:
@@ -121,13 +125,15 @@ async def _run_entries(entries: Sequence[Entry], runner: ScenarioRunner, options
                        results: list[ScenarioResult]) -> TargetError | BrowserUnavailable | None:
     for index, entry in enumerate(entries, start=1):
         console.begin(index, len(entries), entry.id)
-        if _needs_browser(entry) and options.browsers == 0:
-            result = _skipped(entry, "browser scenario: run with --browsers N to include it")
+        if needs_browser(entry) and options.browsers == 0:
+            result = _not_run(entry, "skipped", "browser scenario: run with --browsers N to include it")
+        elif needs_restart(entry) and not runner.target.supports_restart:
+            result = _not_run(entry, "skipped", NO_RESTART)
         else:
             try:
-                result = await (runner.run(entry) if isinstance(entry, ScenarioSpec) else entry.run(runner))
+                result = await runner.run_entry(entry)
             except (TargetError, BrowserUnavailable) as exc:
-                results.append(_errored(entry, str(exc)))
+                results.append(_not_run(entry, "error", str(exc).splitlines()[0]))
                 console.end(results[-1])
                 return exc
         results.append(result)
@@ -173,24 +179,32 @@ def _reject_duplicate_ids(entries: Sequence[Entry]) -> None:
 
 
 def with_extra_observers(entry: Entry, count: int) -> Entry:
-    """--sim-clients N: N more plain members of the first guild, subscribed to its first channel."""
-    if count == 0 or not isinstance(entry, ScenarioSpec) or not entry.world.guilds:
+    """--sim-clients N: N more plain members of the first guild with a channel, subscribed to that channel."""
+    if count == 0 or not isinstance(entry, ScenarioSpec):
         return entry
-    guild = entry.world.guilds[0]
+    index = next((i for i, g in enumerate(entry.world.guilds) if g.channels), None)
+    if index is None:
+        return entry
+    guilds = list(entry.world.guilds)
+    guild = guilds[index]
     channel = guild.channels[0].alias
     extra = [f"extra{i}" for i in range(1, count + 1)]
-    world = entry.world.model_copy(update={
-        "users": [*entry.world.users, *extra],
-        "guilds": [guild.model_copy(update={"members": {**guild.members, **{u: "member" for u in extra}}}),
-                   *entry.world.guilds[1:]],
-    })
+    guilds[index] = guild.model_copy(update={"members": {**guild.members, **{u: "member" for u in extra}}})
+    world = entry.world.model_copy(update={"users": [*entry.world.users, *extra], "guilds": guilds})
     clients = [*entry.clients, *(ClientSpec(label=u, user=u, observes_as="extra_member",
                                             subscribe=[f"{guild.alias}/{channel}"]) for u in extra)]
     return ScenarioSpec.model_validate({**entry.model_dump(), "world": world.model_dump(),
                                         "clients": [c.model_dump() for c in clients]})
 
 
-def _needs_browser(entry: Entry) -> bool:
+NO_RESTART = "needs a restartable target (reference or command:)"
+
+
+def needs_restart(entry: Entry) -> bool:
+    return isinstance(entry, ScenarioSpec) and "restart" in entry.requires
+
+
+def needs_browser(entry: Entry) -> bool:
     return isinstance(entry, ScenarioSpec) and (
         "browser" in entry.requires or any(c.kind == "browser" for c in entry.clients))
 
@@ -210,14 +224,14 @@ def build_target(options: RunOptions) -> Target:
 
 # ---- the result -------------------------------------------------------------------------------------
 
-def assemble(options: RunOptions, target: Target, results: list[ScenarioResult], seed: int,
+def assemble(options: RunOptions, description: str, results: list[ScenarioResult], seed: int,
              started: dt.datetime, duration: float, crash: HarnessError | None,
              interrupted: bool = False, samples: Sequence[LatencySample] = ()) -> RunResult:
-    summary = _summary(results)
+    summary = summarise(results)
     status = "error" if crash or interrupted or summary.error else ("failed" if summary.failed else "passed")
     return RunResult(
         status=status, interrupted=interrupted, started_at=started.isoformat(timespec="seconds"), duration_s=round(duration, 3),
-        target=TargetRecord(spec=options.target, description=_describe(target)),
+        target=TargetRecord(spec=options.target, description=description),
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
                                  quiet_s=options.quiet_s, profile=options.profile, deep=options.deep),
@@ -226,14 +240,7 @@ def assemble(options: RunOptions, target: Target, results: list[ScenarioResult],
     )
 
 
-def _describe(target: Target) -> str:
-    try:
-        return target.description
-    except Exception:  # a target that never started may not know its URLs yet
-        return type(target).__name__
-
-
-def _summary(results: list[ScenarioResult]) -> RunSummary:
+def summarise(results: list[ScenarioResult]) -> RunSummary:
     by_check: dict[str, int] = {}
     for result in results:
         for failure in result.failures:
@@ -253,6 +260,19 @@ def coverage(results: list[ScenarioResult]) -> Coverage:
     return Coverage(covered=sum(1 for r in table if r.covered), total=len(rows), rows=table)
 
 
+def check_writable(directory: Path, what: str) -> None:
+    """Create ``directory`` now: a report that cannot be written is a one-line error before the run,
+    not a traceback after it (with the run's result lost)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"cannot write {what} to {directory}: not a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} to {directory}: {exc.strerror or exc}") from None
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"cannot write {what} to {directory}: permission denied")
+
+
 def write_reports(run: RunResult, options: RunOptions, redactor: Redactor) -> None:
     from reports.allure_report import write_allure
     from reports.json_report import write_json
@@ -266,14 +286,9 @@ def write_reports(run: RunResult, options: RunOptions, redactor: Redactor) -> No
         write_allure(run, options.report_dir / "allure-results", redactor)
 
 
-def _skipped(entry: Entry, why: str) -> ScenarioResult:
+def _not_run(entry: Entry, status: Literal["skipped", "error"], why: str) -> ScenarioResult:
     return ScenarioResult(id=entry.id, title=entry.title, rows=list(entry.rows), tags=list(entry.tags),
-                          status="skipped", duration_s=0.0, error=why)
-
-
-def _errored(entry: Entry, why: str) -> ScenarioResult:
-    return ScenarioResult(id=entry.id, title=entry.title, rows=list(entry.rows), tags=list(entry.tags),
-                          status="error", duration_s=0.0, error=why.splitlines()[0])
+                          status=status, duration_s=0.0, error=why)
 
 
 def print_listing(patterns: Sequence[str], files: Sequence[Path]) -> None:
@@ -281,4 +296,5 @@ def print_listing(patterns: Sequence[str], files: Sequence[Path]) -> None:
     console.listing(select_entries(patterns, files))
 
 
-__all__ = ["RunOptions", "run_suite", "select_entries", "coverage", "print_listing"]
+__all__ = ["RunOptions", "run_suite", "select_entries", "coverage", "summarise", "needs_browser", "needs_restart",
+           "check_writable", "print_listing"]

@@ -17,6 +17,9 @@ from harness.redact import Redactor
 from harness.results import RunResult, ScenarioResult
 
 _STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED}
+_STEP_STATUS = {"ok": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}
+"""Step outcomes (harness.history.Outcome): ``info`` is a nemesis fault that did what it was asked;
+``pending`` (never completed, e.g. the scenario timed out) is broken."""
 
 
 def write_allure(result: RunResult, directory: Path, redactor: Redactor) -> Path:
@@ -40,7 +43,7 @@ def _test_result(scenario: ScenarioResult, logger: AllureFileLogger, redactor: R
         message = scenario.error or "; ".join(f"[{f.check}/{f.kind}] {f.message}" for f in scenario.failures[:5])
         test.statusDetails = StatusDetails(message=redactor.redact_text(message))
     test.steps = [TestStepResult(name=f"{s.kind} {s.name}" + (f" by {s.client}" if s.client else ""),
-                                 status=Status.PASSED if s.outcome == "ok" else Status.FAILED)
+                                 status=_STEP_STATUS.get(s.outcome, Status.BROKEN))
                   for s in scenario.steps if s.kind != "seed"]
     for name, payload in (("failures", [f.model_dump(mode="json") for f in scenario.failures]),
                           ("latency", {k: v.model_dump() for k, v in scenario.latency.items()}),

@@ -35,5 +35,5 @@ def _testcase(scenario: ScenarioResult, redactor: Redactor) -> ET.Element:
         error = ET.SubElement(case, "error", {"message": redactor.redact_text(scenario.error or "error")})
         error.text = redactor.redact_text(scenario.error or "")
     elif scenario.status == "skipped":
-        ET.SubElement(case, "skipped", {"message": scenario.error or "skipped"})
+        ET.SubElement(case, "skipped", {"message": redactor.redact_text(scenario.error or "skipped")})
     return case

@@ -171,11 +171,15 @@ class BrowserPool:
         await asyncio.shield(self.close())
 
 
+CLOSE_TIMEOUT = 10.0
+"""Seconds one close (a context, the browser, Playwright) may take before it is given up on."""
+
+
 async def _quietly(awaitable: Any) -> None:
     try:
-        await awaitable
-    except Exception as exc:  # closing something already gone is not an error worth raising
-        log.debug("ignored while closing: %s", exc)
+        await asyncio.wait_for(awaitable, CLOSE_TIMEOUT)
+    except Exception as exc:  # closing something already gone (or hung) is not an error worth raising
+        log.debug("ignored while closing: %r", exc)
 
 
 # --------------------------------------------------------------------------------------------- sockets
@@ -724,7 +728,7 @@ class BrowserClient:
         """Screenshot ``<label>.png`` and trace ``<label>-trace.zip`` (secrets redacted) into ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        stem = _safe_name(self.label)
+        stem = file_stem(self.label)
         saved: list[Path] = []
         if self.page is not None and not self.page.is_closed():
             saved.append(await self.screenshot(directory / f"{stem}.png"))
@@ -844,7 +848,8 @@ async def _snapshot(locator: Any) -> str:
     return text if len(text) <= SEEN_LIMIT else text[:SEEN_LIMIT] + " …"
 
 
-def _safe_name(label: str) -> str:
+def file_stem(label: str) -> str:
+    """A client label as the stem of an artefact file name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label) or "client"
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.types import CheckClass, CheckFailure
-from harness.clients.browser import BrowserClient
+from harness.clients.browser import BrowserClient, file_stem
 from harness.model.views import ClientView, GuildView
 
 __all__ = [
@@ -347,10 +347,6 @@ async def await_view(
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.25)
     if failures and screenshot_dir is not None:
-        shot = await client.screenshot(Path(screenshot_dir) / f"{_stem(client.label)}-dom-diverged.png")
+        shot = await client.screenshot(Path(screenshot_dir) / f"{file_stem(client.label)}-dom-diverged.png")
         failures = [replace(f, details={**f.details, "screenshot": str(shot)}) for f in failures]
     return failures
-
-
-def _stem(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label) or "client"

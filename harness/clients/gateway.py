@@ -407,8 +407,7 @@ class GatewayConnection:
     def _socket(self) -> socket.socket | None:
         if self._ws is None:
             return None
-        sock = self._ws.transport.get_extra_info("socket")
-        return sock if sock is not None else None
+        return self._ws.transport.get_extra_info("socket")
 
     def _set_rcvbuf(self, size: int) -> None:
         sock = self._socket()
@@ -482,7 +481,7 @@ class GatewayConnection:
             predicate = lambda f: f.event_type == event_type  # noqa: E731
         if self._changed is None:
             raise TargetError(f"{self.conn_id}: not open")
-        deadline = self.clock_deadline(timeout)
+        deadline = time.monotonic() + timeout
         i = since
         while True:
             while i < len(self.frames):
@@ -501,15 +500,16 @@ class GatewayConnection:
                     f"{self.conn_id}: no matching frame within {timeout:g}s; "
                     f"received {len(self.frames)} frame(s): {self._summary()}"
                 )
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
+            await self._wait_change(remaining)
 
-    @staticmethod
-    def clock_deadline(timeout: float) -> float:
-        return time.monotonic() + timeout
+    async def _wait_change(self, timeout: float) -> None:
+        """Until a frame is recorded or the connection ends, or ``timeout`` passes."""
+        assert self._changed is not None
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
 
     async def wait_closed(self, timeout: float = 5.0) -> ConnectionClosed:
         """Wait (bounded) until the connection ended and its :class:`ConnectionClosed` is recorded."""
@@ -520,11 +520,7 @@ class GatewayConnection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise GatewayTimeout(f"{self.conn_id}: still open after {timeout:g}s")
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
+            await self._wait_change(remaining)
         return self.closed
 
     def frames_of(self, event_type: str) -> list[ReceivedFrame]:

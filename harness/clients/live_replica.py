@@ -29,8 +29,6 @@ class LiveReplica:
         """REST re-reads that failed (reported by the runner, never swallowed)."""
         self._queue: asyncio.Queue[Refetch] = asyncio.Queue()
         self._pending = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._worker: asyncio.Task[None] | None = None
         self._source: GatewayConnection | None = None
 
@@ -54,20 +52,11 @@ class LiveReplica:
 
     @property
     def idle(self) -> bool:
+        """No REST re-read is queued or under way (the settle loop polls this)."""
         return self._pending == 0
-
-    async def wait_idle(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
 
     def view(self) -> ClientView:
         return self.replica.view()
-
-    def scope(self) -> Scope:
-        return self.replica.scope()
 
     async def close(self) -> None:
         if self._source is not None:
@@ -84,7 +73,6 @@ class LiveReplica:
     def _enqueue(self, refetches: list[Refetch]) -> None:
         for refetch in refetches:
             self._pending += 1
-            self._idle.clear()
             self._queue.put_nowait(refetch)
 
     async def _work(self) -> None:
@@ -100,5 +88,3 @@ class LiveReplica:
                 self.errors.append(f"{self.label}: re-reading {refetch.kind} failed: {exc!r}")
             finally:
                 self._pending -= 1
-                if self._pending == 0:
-                    self._idle.set()

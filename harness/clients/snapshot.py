@@ -92,7 +92,7 @@ async def lookup_usernames(reader: RestReader, user_ids: list[str]) -> dict[str,
     out: dict[str, str] = {}
     for start in range(0, len(user_ids), LOOKUP_BATCH):
         status, body = await reader.post("/users/lookup", {"user_ids": user_ids[start:start + LOOKUP_BATCH]})
-        _expect(status, 200, "/users/lookup")
+        _expect(status, 200, "/users/lookup", method="POST")
         out.update({u["user_id"]: u["username"] for u in body.get("users", [])})
     return out
 
@@ -105,9 +105,9 @@ async def _ok(reader: RestReader, path: str) -> Any:
     return body
 
 
-def _expect(status: int, wanted: int, path: str) -> None:
+def _expect(status: int, wanted: int, path: str, *, method: str = "GET") -> None:
     if status != wanted:
-        raise SnapshotError(f"GET {path} answered {status}")
+        raise SnapshotError(f"{method} {path} answered {status}")
 
 
 def _profile(me: Mapping[str, Any]) -> ProfileView:

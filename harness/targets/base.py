@@ -7,7 +7,7 @@ bounded and ends in a :class:`harness.errors.TargetError` with a one-line cause.
 Targets are also async context managers::
 
     async with make_target("reference") as target:
-        ...                       # started; stopped on exit
+        ...                       # started; stopped on exit (and after a failed start)
 """
 from __future__ import annotations
 
@@ -81,8 +81,20 @@ class Target(ABC):
         """The last ``lines`` lines of the target's output, if the harness captures it."""
         return ""
 
+    async def start_cleanly(self) -> None:
+        """:meth:`start`; when it fails or is cancelled (Ctrl-C), :meth:`stop` first, so nothing it began
+        (a process, its files) outlives the error."""
+        try:
+            await self.start()
+        except BaseException:
+            try:
+                await self.stop()
+            except Exception:  # the start's own error is the one to report
+                pass
+            raise
+
     async def __aenter__(self) -> "Target":
-        await self.start()
+        await self.start_cleanly()
         return self
 
     async def __aexit__(

@@ -465,9 +465,7 @@ class TamperingProxy(Target):
                     continue
                 self._apply_rules(conn, message)
         except WsConnectionClosed as exc:
-            for held in conn.held:
-                self._emit(conn, _Out(0.0, "text", held))
-            conn.held.clear()
+            self._release_held(conn)
             if exc.rcvd is not None:
                 self._emit(conn, _Out(0.0, "close", exc.rcvd.code, exc.rcvd.reason))
             else:

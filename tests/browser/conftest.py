@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import threading
@@ -29,18 +28,16 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from harness.clients.browser import BrowserClient, BrowserPool
+from harness.clients.browser import SESSION_KEY, BrowserClient, BrowserPool
 from harness.clients.chromium import launch_chromium
 from harness.clients.simulated import SimulatedClient
 from harness.errors import BrowserUnavailable
 from harness.redact import Redactor
-from harness.targets.reference import ReferenceTarget
+from harness.targets.reference import LISTENING_RE, ReferenceTarget
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
-LISTENING_RE = re.compile(r"listening on (http://\S+)")
-SESSION_KEY = "filament.auth.session.v1"
 PASSWORD = "correct horse battery staple"
 
 
