@@ -8,6 +8,7 @@ from typing import Any, Sequence
 from rich.console import Console as RichConsole
 from rich.table import Table
 
+from harness.redact import Redactor
 from harness.results import RunResult, ScenarioResult
 
 _MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "error": "[magenta]ERROR[/]",
@@ -16,7 +17,9 @@ MAX_FAILURE_LINES = 4
 
 
 class Console:
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: Any = None, *, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or Redactor()
+        """What reaches a CI log goes through the run's redactor, like every other artefact."""
         stream = stream or sys.stderr
         # CI logs are not terminals: give tables room instead of rich's 80-column default.
         width = None if stream.isatty() else 200
@@ -32,13 +35,14 @@ class Console:
         clients = f"{len(result.clients)} clients, " if result.clients else ""
         self.out.print(f"{_MARK[result.status]} {self._prefix} ({clients}{result.duration_s:.2f} s)")
         for failure in result.failures[:MAX_FAILURE_LINES]:
-            self.out.print(f"      [{failure.check}/{failure.kind}] {failure.message}", markup=False)
+            self.out.print(self.redactor.redact_text(f"      [{failure.check}/{failure.kind}] {failure.message}"),
+                           markup=False)
         if len(result.failures) > MAX_FAILURE_LINES:
             self.out.print(f"      … {len(result.failures) - MAX_FAILURE_LINES} more failures in the report")
         if result.error:
-            self.out.print(f"      {result.error}", markup=False)
+            self.out.print(self.redactor.redact_text(f"      {result.error}"), markup=False)
         if result.replay and result.status == "failed":
-            self.out.print(f"      replay: {result.replay}", markup=False)
+            self.out.print(self.redactor.redact_text(f"      replay: {result.replay}"), markup=False)
 
     def summary(self, run: RunResult) -> None:
         table = Table(title="scenarios", show_lines=False)
@@ -46,7 +50,7 @@ class Console:
             table.add_column(column)
         for result in run.scenarios:
             table.add_row(result.id, _MARK[result.status], str(len(result.clients)),
-                          _failure_summary(result), f"{result.duration_s:.2f}")
+                          self.redactor.redact_text(_failure_summary(result)), f"{result.duration_s:.2f}")
         self.out.print(table)
         self._latency(run)
         summary = run.summary

@@ -16,8 +16,8 @@ token echoed back in a payload) is still caught:
 Replacements look like ``«redacted:access_token»`` so an artefact still shows *what* was there.
 The redactor is thread-safe (log records arrive from process-drain threads) and never raises.
 
-Logging: ``logging.getLogger().handlers[0].addFilter(redactor.logging_filter())``, or
-:func:`install_logging_filter`.
+Logging: :func:`install_log_redaction` redacts every record when it is created, so no handler (now
+or later) ever sees a secret.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, quote_plus
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "SECRET_KEYS",
     "Redactor",
     "RedactingFilter",
-    "install_logging_filter",
+    "install_log_redaction",
     "placeholder",
 ]
 
@@ -363,9 +363,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install_logging_filter(redactor: Redactor, logger: logging.Logger | None = None) -> RedactingFilter:
-    """Add one redacting filter to every handler of ``logger`` (default: the root logger)."""
-    flt = redactor.logging_filter()
-    for handler in (logger or logging.getLogger()).handlers:
-        handler.addFilter(flt)
-    return flt
+def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
+    """Redact every log record as it is created, whatever handler later writes it: the default stderr
+    handler, pytest's log capture, a user's file handler — including handlers added after this call
+    (a per-handler filter misses those). Returns a function that restores the previous factory."""
+    previous = logging.getLogRecordFactory()
+    scrub = RedactingFilter(redactor)
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        scrub.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+    def restore() -> None:
+        if logging.getLogRecordFactory() is factory:
+            logging.setLogRecordFactory(previous)
+
+    return restore

@@ -22,7 +22,7 @@ from harness.browser_observers import LazyBrowsers
 from harness.checks.types import CheckClass, LatencySample
 from harness.console import Console
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError, UsageError
-from harness.redact import Redactor, install_logging_filter
+from harness.redact import Redactor, install_log_redaction
 from harness.results import (
     Coverage, RowCoverage, RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord, latency_stats,
 )
@@ -82,9 +82,15 @@ class RunOptions:
 
 
 async def run_suite(options: RunOptions, console: Console | None = None) -> RunResult:
-    console = console or Console()
     redactor = Redactor()
-    install_logging_filter(redactor)
+    restore_logging = install_log_redaction(redactor)
+    try:
+        return await _run_suite(options, console or Console(redactor=redactor), redactor)
+    finally:
+        restore_logging()
+
+
+async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) -> RunResult:
     seed = options.resolved_seed()
     entries = select_entries(options.scenario_patterns, options.scenario_files, deep=options.deep, seed=seed)
     entries = [with_extra_observers(entry, options.sim_clients) for entry in entries]

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from harness.history import ReceivedFrame
-from harness.redact import Redactor, install_logging_filter, placeholder
+from harness.redact import Redactor, install_log_redaction, placeholder
 
 PASETO = "v4.local." + "A" * 40 + "_-" + "b" * 60
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMUgifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -125,25 +125,28 @@ def test_short_secrets_are_ignored() -> None:
     assert r.redact_text("abcabc") == "abcabc"
 
 
-def test_logging_filter_redacts_messages_args_and_exceptions(redactor: Redactor) -> None:
+def test_log_records_are_redacted_when_created_even_for_handlers_added_later(redactor: Redactor) -> None:
+    before = logging.getLogRecordFactory()
+    restore = install_log_redaction(redactor)
     logger = logging.getLogger("test_redact.logger")
     logger.propagate = False
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream)  # added after the redaction was installed (like pytest's capture)
     logger.addHandler(handler)
     try:
-        install_logging_filter(redactor, logger)
         logger.warning("login %s with %s", "alice", PASSWORD)
         try:
             raise RuntimeError(f"bad token {OPAQUE_ACCESS}")
         except RuntimeError:
             logger.exception("failed")
     finally:
+        restore()
         logger.removeHandler(handler)
     text = stream.getvalue()
     assert "alice" in text and "failed" in text
     assert PASSWORD not in text and OPAQUE_ACCESS not in text
     assert placeholder("password") in text
+    assert logging.getLogRecordFactory() is before, "restore() puts the previous factory back"
 
 
 def test_redaction_is_not_a_no_op() -> None:
@@ -177,3 +180,4 @@ def test_url_userinfo_passwords_anywhere_in_text() -> None:
     out = Redactor().redact_text(text)
     assert "s3cr3t-pw" not in out
     assert "postgres://filament:«redacted:password»@db:5432/filament --flag" in out
+
