@@ -439,21 +439,31 @@ class ScenarioSession:
         plan = self.model.plan(mutation)
         action = self.recorder.begin("seed" if seeding else "mutation", mutation.row, client or f"{mutation.actor}")
         if isinstance(plan.call, GatewayCall):
-            result = await self._send_gateway(plan.call)
+            result = await self._send_gateway(plan.call, refused=not plan.verdict.allowed)
         else:
             result = await _send_rest(session, plan.call)
         self.recorder.finish(action, "ok" if result.ok else "fail", result.status if isinstance(plan.call, RestCall) else None)
         verdict_failures = check_verdict(action.step, mutation, plan.verdict, result, client=client)
         self.failures += verdict_failures
         self.recorder.expect(self.model.commit(action.step, mutation, result))
+        if isinstance(plan.call, GatewayCall) and result.status == GATEWAY_DROPPED.status:
+            self.recorder.expect(self.model.connection_closed(action.step, plan.call.conn, by="server"))
         if seeding and verdict_failures:
             raise ScenarioAborted(f"seeding refused: {verdict_failures[0].message} (status {result.status})")
         return action.step, result
 
-    async def _send_gateway(self, call: GatewayCall) -> RestResult:
+    async def _send_gateway(self, call: GatewayCall, *, refused: bool) -> RestResult:
+        """A gateway command has no reply: a refused one drops the connection without a frame
+        (GATEWAY.md §3.2, ``message_rejected``/``ip_banned``), which is the only answer to wait for."""
         connection = self._connection(call.conn)
         await connection.send(call.envelope)
-        return GATEWAY_SENT
+        if not refused:
+            return GATEWAY_SENT
+        try:
+            await connection.wait_closed(self._deadline)
+        except (TimeoutError, HarnessError):  # still open after the deadline: the server accepted it
+            return GATEWAY_SENT
+        return GATEWAY_DROPPED
 
     async def _disconnect(self, action: Disconnect) -> int:
         observer = self.observer(action.client)
@@ -619,6 +629,10 @@ class ScenarioSession:
                           started_s=round(action.invoked_at - self.recorder.started_at, 4),
                           duration_ms=None if duration is None else round(duration, 2),
                           detail={k: v for k, v in action.detail.items() if isinstance(v, (str, int, float, bool))})
+
+
+GATEWAY_DROPPED = RestResult(0, None, {})
+"""What a refused gateway command gets: the connection dropped (the model predicts status 0)."""
 
 
 async def _send_rest(session: RestSession, call: RestCall) -> RestResult:
