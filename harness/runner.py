@@ -481,7 +481,6 @@ class ScenarioSession:
         """Poll until this step's MUST deliveries arrived and every replica converged, or the deadline."""
         deadline = self.clock() + self._deadline
         interval = POLL_FIRST_S
-        convergence: list[CheckFailure] = []
         while True:
             report = self.evaluator.delivery() if step is not None else None  # one evaluation per poll
             waiting = report is not None and _lost(report, step)
@@ -496,7 +495,7 @@ class ScenarioSession:
             await asyncio.sleep(interval)
             interval = min(interval * 1.6, POLL_MAX_S)
         self._bind_gateway_messages(self.evaluator.delivery())
-        final = convergence or await self._convergence(step)
+        final = await self._convergence(step)  # fresh: a poll that found a replica busy compared nothing
         self.failures += final
         await self._screenshot_diverged_browsers(final, step)
 

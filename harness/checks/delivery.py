@@ -168,7 +168,7 @@ def _attribute(
 def _best_candidate(
     ctx: _Context, indices: list[int], frame: ReceivedFrame, got: Mapping[tuple[int, ConnectionId], list]
 ) -> int | None:
-    best: tuple[tuple[bool, bool, bool, bool, int, int], int] | None = None
+    best: tuple[tuple[bool, bool, bool, bool, bool, int, int], int] | None = None
     for index in indices:
         exp = ctx.expectations[index]
         invoked = ctx.invoked.get(exp.step)
@@ -177,8 +177,11 @@ def _best_candidate(
         if not exp.matches(frame.event_type, frame.data):
             continue
         delivery = exp.delivery_for(frame.conn)
-        rank = (delivery is Delivery.MUST_NOT, bool(got.get((index, frame.conn))), delivery is not Delivery.MUST,
-                bool(exp.mismatches(frame.data)), exp.step, exp.order)
+        # A broadcast whose deadline had long passed when the frame came is the less likely sender:
+        # otherwise an old, never-delivered MAY copy would absorb (and hide) a newer leak.
+        timely = invoked is None or frame.at - invoked <= ctx.deadline_s
+        rank = (not timely, delivery is Delivery.MUST_NOT, bool(got.get((index, frame.conn))),
+                delivery is not Delivery.MUST, bool(exp.mismatches(frame.data)), exp.step, exp.order)
         if best is None or rank < best[0]:
             best = (rank, index)
     return None if best is None else best[1]

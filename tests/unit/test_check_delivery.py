@@ -253,3 +253,24 @@ def test_attribution_scales_linearly() -> None:
     report = check_delivery(exps, {"c": frames, "d": []}, invoked_at_by_step={i: float(i) for i in range(n)})
     assert report.failures == [] and len(report.latencies) == n
     assert time.perf_counter() - started < 2.0  # a quadratic scan takes far longer
+
+
+def test_an_old_undelivered_optional_copy_does_not_hide_a_new_leak() -> None:
+    # The same reaction event, first while the user was optionally in the audience (stale subscription,
+    # never delivered), then after a second kick (must not): a frame arriving right after the second
+    # is the second's leak, not a very late first copy.
+    optional = ExpectedEvent(1, 0, "message_reaction", {"message_id": "M"}, audience={"c": Delivery.MAY})
+    forbidden = ExpectedEvent(2, 0, "message_reaction", {"message_id": "M"}, audience={"c": Delivery.MUST_NOT})
+    frame = ReceivedFrame("c", 0, 20.3, "", "message_reaction", {"message_id": "M"})
+    report = check_delivery([optional, forbidden], {"c": [frame]}, deadline_s=2.0,
+                            invoked_at_by_step={1: 10.0, 2: 20.0})
+    assert kinds(report) == [("leak", "message_reaction", "c")]
+
+
+def test_within_both_deadlines_the_optional_copy_still_gets_the_benefit_of_the_doubt() -> None:
+    optional = ExpectedEvent(1, 0, "message_reaction", {"message_id": "M"}, audience={"c": Delivery.MAY})
+    forbidden = ExpectedEvent(2, 0, "message_reaction", {"message_id": "M"}, audience={"c": Delivery.MUST_NOT})
+    frame = ReceivedFrame("c", 0, 11.3, "", "message_reaction", {"message_id": "M"})
+    report = check_delivery([optional, forbidden], {"c": [frame]}, deadline_s=2.0,
+                            invoked_at_by_step={1: 10.0, 2: 11.0})
+    assert report.failures == []
