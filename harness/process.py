@@ -287,7 +287,7 @@ class ManagedProcess:
                 code = await self.wait_exit(5.0)
         # Leftover members of the group (e.g. children of a shell wrapper).
         self._signal_group(signal.SIGKILL)
-        await self._join_drains(1.0)
+        await self.join_drains(1.0)
         self._unregister()
         return self._popen.poll()
 
@@ -297,11 +297,17 @@ class ManagedProcess:
             return None
         self._signal_group(signal.SIGKILL)
         code = await self.wait_exit(5.0)
-        await self._join_drains(1.0)
+        await self.join_drains(1.0)
         self._unregister()
         return code
 
-    async def _join_drains(self, timeout: float) -> None:
+    def finish_draining(self, timeout: float) -> None:
+        """After the process exited: let the reader threads pick up its last output (blocking, bounded;
+        only on the crash path, where the pipes are already at EOF)."""
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+
+    async def join_drains(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while any(t.is_alive() for t in self._threads) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)

@@ -121,9 +121,7 @@ class CommandTarget(AtUrl, Target):
             code = proc.returncode
             if code is None:
                 return None
-            # Let the drain threads pick up the last stderr lines.
-            for t in proc._threads:
-                t.join(timeout=0.5)
+            proc.finish_draining(0.5)  # the last stderr lines explain the crash
             tail = self.redactor.redact_text(proc.tail(10, "stderr")) or self.redactor.redact_text(
                 proc.tail(5, "stdout")
             )

@@ -291,7 +291,7 @@ class ReferenceTarget(Target):
         while self._listening is None:
             code = proc.returncode
             if code is not None:
-                await proc._join_drains(1.0)
+                await proc.join_drains(1.0)
                 self._raise_exited(proc, code, port)
             if time.monotonic() >= deadline:
                 tail = self.redactor.redact_text(proc.tail(10))
