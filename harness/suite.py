@@ -151,7 +151,9 @@ async def _run_entries(entries: Sequence[Entry], runner: ScenarioRunner, options
 
 
 def _runner_options(options: RunOptions, seed: int) -> RunnerOptions:
-    artefacts = options.report_dir / "artefacts" if options.report_dir else None
+    # Failing scenarios keep their artefacts beside whichever result file the run writes.
+    home = options.report_dir or (options.json_path.parent if options.json_path else None)
+    artefacts = home / "artefacts" if home else None
     return RunnerOptions(deadline_s=options.deadline_s, quiet_s=options.quiet_s, profile=options.profile,
                          disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
                          keep_artefacts="always" if options.artefacts == "always" else "failures",
