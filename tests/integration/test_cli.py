@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.targets.reference import HARNESS_REFERENCE_CONFIG
+
 HARNESS = [sys.executable, "-m", "harness.cli"]
 
 
@@ -37,10 +39,53 @@ def test_a_passing_run_exits_0_and_a_failing_one_exits_1(tmp_path: Path) -> None
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["failures_by_check"]["contract"] > 0
 
 
-def test_an_unreachable_target_is_exit_2_with_one_line() -> None:
+def test_an_unreachable_target_is_exit_2_with_one_line_within_10_s() -> None:
+    started = time.monotonic()
     done = _run("run", "--target", "url:http://127.0.0.1:9")
+    assert time.monotonic() - started < 10
     assert done.returncode == 2
     assert _error_line(done) == "error: cannot reach http://127.0.0.1:9/health (connection refused)"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _serve_reference_argv(tmp_path: Path, port: int) -> list[str]:
+    """`sync-harness serve-reference` as a user would start it, with the harness's relaxed rate limits."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(dict(HARNESS_REFERENCE_CONFIG)))
+    return [*HARNESS, "serve-reference", "--port", str(port), "--db", str(tmp_path / "db.sqlite3"),
+            "--config", str(config)]
+
+
+def test_url_target_runs_against_a_separately_started_serve_reference(tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(_serve_reference_argv(tmp_path, port), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        done = _run("run", "--target", f"url:http://127.0.0.1:{port}", "--scenario", "row.message.*",
+                    "--json", str(tmp_path / "r.json"))
+        assert done.returncode == 0, done.stderr
+        assert server.poll() is None, "the harness never stops a url: target"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["target"]["spec"].startswith("url:") and result["summary"]["passed"] >= 4
+
+
+def test_command_target_starts_runs_and_stops_serve_reference(tmp_path: Path) -> None:
+    port = _free_port()
+    command = " ".join(_serve_reference_argv(tmp_path, port))
+    done = _run("run", "--target", f"command:{command}", "--target-url", f"http://127.0.0.1:{port}",
+                "--scenario", "row.workspace.*", "--json", str(tmp_path / "r.json"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["passed"] >= 3
+    with socket.socket() as probe:  # the command's process group is gone: nothing listens any more
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.mark.parametrize(("content", "suffix", "message"), [
