@@ -193,19 +193,12 @@ def _int(text: str) -> int:
 
 
 def _profile(text: str) -> str:
-    """A protocol profile, or a selector profile of the web client (or its alias), which maps onto one:
-    anything else would silently run as ``current``."""
-    from contracts.profiles import PROFILES
-    from harness.clients.selectors import ProfileError, available_profiles, load_profile
+    from harness.profile_names import check_profile_name
 
-    if text in PROFILES:
-        return text
     try:
-        load_profile(text)
-    except ProfileError:
-        known = sorted({*PROFILES, *available_profiles()})
-        raise argparse.ArgumentTypeError(f"unknown profile {text!r}; use one of {', '.join(known)}") from None
-    return text
+        return check_profile_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_float(text: str) -> float:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import ScenarioError
+from harness.profile_names import check_profile_name
 
 Alias = str
 
@@ -116,6 +117,12 @@ class ClientSpec(_Spec):
     subscribe: list[str] = Field(default_factory=list)
     """``"guild/channel"`` aliases subscribed (in this order) once connected."""
     profile: str = "current"
+    """A protocol or selector profile (mixed-version runs); ``current`` defers to the run's ``--profile``."""
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        return check_profile_name(value)
 
     @field_validator("subscribe")
     @classmethod

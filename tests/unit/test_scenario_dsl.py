@@ -123,6 +123,17 @@ def test_examples_are_toml_files_that_load(tmp_path: Path) -> None:
         load_scenario_file(broken)
 
 
+def test_a_mistyped_client_profile_is_an_error_not_a_silent_current_client(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text('id = "x"\ntitle = "t"\n[world]\nusers = ["a"]\n[[clients]]\nlabel = "c"\nuser = "a"\n'
+                    'observes_as = "actor"\nprofile = "legacy-2026-02-1"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="unknown profile 'legacy-2026-02-1'; use one of .*legacy-2026-02-12"):
+        load_scenario_file(path)
+    path.write_text(path.read_text().replace("legacy-2026-02-1", "legacy-2026-02-12"), encoding="utf-8")
+    [spec] = load_scenario_file(path)
+    assert spec.clients[0].profile == "legacy-2026-02-12"
+
+
 def test_candidates_are_judged_by_the_model_and_offer_both_shares() -> None:
     spec = playground()
     sb = _seeded(spec)
