@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import datetime as dt
 import fnmatch
+import itertools
 import os
 import random
 import time
@@ -196,13 +197,19 @@ def with_extra_observers(entry: Entry, count: int) -> Entry:
     guilds = list(entry.world.guilds)
     guild = guilds[index]
     channel = guild.channels[0].alias
-    extra = [f"extra{i}" for i in range(1, count + 1)]
+    extra = _unused_names("extra", count, taken={*entry.world.users, *(c.label for c in entry.clients)})
     guilds[index] = guild.model_copy(update={"members": {**guild.members, **{u: "member" for u in extra}}})
     world = entry.world.model_copy(update={"users": [*entry.world.users, *extra], "guilds": guilds})
     clients = [*entry.clients, *(ClientSpec(label=u, user=u, observes_as="extra_member",
                                             subscribe=[f"{guild.alias}/{channel}"]) for u in extra)]
     return ScenarioSpec.model_validate({**entry.model_dump(), "world": world.model_dump(),
                                         "clients": [c.model_dump() for c in clients]})
+
+
+def _unused_names(stem: str, count: int, taken: set[str]) -> list[str]:
+    """``stem1``, ``stem2``, … skipping names a scenario already uses (a user named ``extra1`` stays itself)."""
+    candidates = (f"{stem}{i}" for i in itertools.count(1))
+    return list(itertools.islice((name for name in candidates if name not in taken), count))
 
 
 NO_RESTART = "needs a restartable target (reference or command:)"

@@ -171,3 +171,20 @@ def test_replay_is_a_scenario_file_the_cli_can_load(tmp_path: Path) -> None:
                                              "channel": "random"}
     dry_run(spec)
 
+
+
+def test_sim_clients_add_subscribed_members_whose_names_do_not_collide(tmp_path: Path) -> None:
+    from harness.suite import with_extra_observers
+
+    path = tmp_path / "extra.toml"
+    path.write_text('id = "x"\ntitle = "t"\n[world]\nusers = ["owner", "extra1"]\n[[world.guilds]]\nalias = "g"\n'
+                    'owner = "owner"\nchannels = [{ alias = "c" }]\nmembers = { extra1 = "member" }\n'
+                    '[[clients]]\nlabel = "extra2"\nuser = "extra1"\nobserves_as = "same_channel"\n'
+                    'subscribe = ["g/c"]\n', encoding="utf-8")
+    [spec] = load_scenario_file(path)
+    grown = with_extra_observers(spec, 2)
+    assert grown.world.users == ["owner", "extra1", "extra3", "extra4"]
+    assert [(c.label, c.observes_as, c.subscribe) for c in grown.clients[1:]] == [
+        ("extra3", "extra_member", ["g/c"]), ("extra4", "extra_member", ["g/c"])]
+    assert grown.world.guilds[0].members == {"extra1": "member", "extra3": "member", "extra4": "member"}
+    assert with_extra_observers(spec, 0) is spec
