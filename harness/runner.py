@@ -28,6 +28,7 @@ from harness.clients.simulated import SimulatedClient
 from harness.clients.snapshot import SnapshotError, fetch_view
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError
 from harness.evaluate import Evaluator, protocol_profile
+from harness.history import Outcome
 from harness.leak_probe import annotate_leaks
 from harness.model.mutations import GATEWAY_SENT, NO_BODY, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
 from harness.model.oracle import Model
@@ -399,7 +400,7 @@ class ScenarioSession:
         plan = self.model.plan(mutation)
         action = self.recorder.begin("mutation", mutation.row, via, via="ui")
         result = await browser.perform(mutation)
-        self.recorder.finish(action, "ok" if result.ok else "fail", result.status)
+        self.recorder.finish(action, mutation_outcome(result.ok, plan.verdict.allowed), result.status)
         self.failures += check_verdict(action.step, mutation, plan.verdict, result, client=via)
         self.recorder.expect(self.model.commit(action.step, mutation, result))
         return action.step
@@ -442,7 +443,8 @@ class ScenarioSession:
             result = await self._send_gateway(plan.call, refused=not plan.verdict.allowed)
         else:
             result = await _send_rest(session, plan.call)
-        self.recorder.finish(action, "ok" if result.ok else "fail", result.status if isinstance(plan.call, RestCall) else None)
+        self.recorder.finish(action, mutation_outcome(result.ok, plan.verdict.allowed),
+                             result.status if isinstance(plan.call, RestCall) else None)
         verdict_failures = check_verdict(action.step, mutation, plan.verdict, result, client=client)
         self.failures += verdict_failures
         self.recorder.expect(self.model.commit(action.step, mutation, result))
@@ -632,6 +634,13 @@ class ScenarioSession:
 
 GATEWAY_DROPPED = RestResult(0, None, {})
 """What a refused gateway command gets: the connection dropped (the model predicts status 0)."""
+
+
+def mutation_outcome(accepted: bool, predicted_allowed: bool) -> Outcome:
+    """``ok`` or ``refused`` when the server answered as the model predicted, ``fail`` when it did not."""
+    if accepted != predicted_allowed:
+        return "fail"
+    return "ok" if accepted else "refused"
 
 
 async def _send_rest(session: RestSession, call: RestCall) -> RestResult:

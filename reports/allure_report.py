@@ -17,9 +17,10 @@ from harness.redact import Redactor
 from harness.results import RunResult, ScenarioResult
 
 _STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED}
-_STEP_STATUS = {"ok": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}
-"""Step outcomes (harness.history.Outcome): ``info`` is a nemesis fault that did what it was asked;
-``pending`` (never completed, e.g. the scenario timed out) is broken."""
+_STEP_STATUS = {"ok": Status.PASSED, "refused": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}
+"""Step outcomes (harness.history.Outcome): ``refused`` is a forbidden mutation the server refused as
+predicted; ``info`` is a nemesis fault that did what it was asked; ``pending`` (never completed, e.g.
+the scenario timed out) is broken."""
 
 
 def write_allure(result: RunResult, directory: Path, redactor: Redactor) -> Path:

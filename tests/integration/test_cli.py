@@ -39,6 +39,34 @@ def test_a_passing_run_exits_0_and_a_failing_one_exits_1(tmp_path: Path) -> None
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["failures_by_check"]["contract"] > 0
 
 
+SECRET = re.compile(r"pw-[A-Za-z0-9_-]{12}|fat1\.[A-Za-z0-9_-]{20}|[0-9A-Z]{26}\.[A-Za-z0-9_-]{40}")
+"""The harness's generated passwords, the reference target's access tokens and its refresh tokens."""
+
+
+def test_a_failing_run_writes_every_report_and_no_secret(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    done = _run("run", "--scenario", "row.message.create", "--scenario", "row.workspace.update.visibility",
+                "--fault", "server.channel_events_skip_access_check", "--report", str(report))
+    assert done.returncode == 1, done.stderr
+    result = json.loads((report / "result.json").read_text())
+    assert {s["id"]: s["status"] for s in result["scenarios"]} == {
+        "row.message.create": "failed", "row.workspace.update.visibility": "passed"}
+    assert 'tests="2" failures="1"' in (report / "junit.xml").read_text()
+    allure = {test["testCaseId"]: test for test in
+              (json.loads(p.read_text()) for p in (report / "allure-results").glob("*-result.json"))}
+    assert allure["row.message.create"]["status"] == "failed"
+    assert "[delivery/leak]" in allure["row.message.create"]["statusDetails"]["message"]
+    # The plain member's refused visibility change is the step doing its job, not a failed step.
+    [refused] = [s for s in result["scenarios"][1]["steps"] if s["outcome"] == "refused"]
+    assert refused["name"] == "workspace.update" and refused["status"] == 403
+    assert {step["status"] for step in allure["row.workspace.update.visibility"]["steps"]} == {"passed"}
+    histories = list((report / "artefacts" / "row.message.create").glob("history-*.json"))
+    assert len(histories) == 6, "one history per client of the failing scenario"
+    for path in (p for p in report.rglob("*") if p.is_file()):
+        assert not SECRET.search(path.read_text(errors="replace")), path
+    assert not SECRET.search(done.stdout + done.stderr)
+
+
 def test_an_unreachable_target_is_exit_2_with_one_line_within_10_s() -> None:
     started = time.monotonic()
     done = _run("run", "--target", "url:http://127.0.0.1:9")

@@ -26,4 +26,4 @@ async def test_a_refused_gateway_message_drops_the_connection_and_emits_nothing(
         result = await ScenarioRunner(target, RunnerOptions(), Redactor()).run(REFUSED)
     assert result.status == "passed", [f.message for f in result.failures]
     [refused] = [s for s in result.steps if s.name == "message.create.gateway"]
-    assert refused.outcome == "fail"
+    assert refused.outcome == "refused"

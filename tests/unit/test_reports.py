@@ -1,0 +1,73 @@
+"""The three report writers (JSON, JUnit, Allure): what a user reads, and no secret in any file even when
+a failure quotes one (an event that leaked a token, a target error that echoes a password)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.redact import Redactor
+from harness.results import (
+    FailureRecord,
+    RunOptionsRecord,
+    RunResult,
+    RunSummary,
+    ScenarioResult,
+    StepRecord,
+    TargetRecord,
+)
+from harness.suite import RunOptions, write_reports
+
+PASSWORD = "pw-correct-horse-battery"
+ACCESS = "opaque-access-token-0123456789abcdef"
+
+
+def _run() -> RunResult:
+    leak = FailureRecord(check="redaction", kind="secret", message=f"profile_update carried {ACCESS}",
+                         event_type="profile_update", connection="bob/ws0", client="bob",
+                         expected="no token", observed={"token": ACCESS, "note": f"login {PASSWORD}"},
+                         details={"frame": json.dumps({"d": {"access_token": ACCESS}})})
+    steps = [StepRecord(step=1, kind="mutation", name="profile.update", client="alice", outcome="ok", status=200,
+                        started_s=0.1),
+             StepRecord(step=2, kind="mutation", name="workspace.update", client="bob", outcome="refused",
+                        status=403, started_s=0.2),
+             StepRecord(step=3, kind="ui_check", name="settings_split", client="carol.web", outcome="fail",
+                        started_s=0.3)]
+    failed = ScenarioResult(id="row.profile.update", title="a rename", status="failed", duration_s=1.0,
+                            steps=steps, failures=[leak])
+    broken = ScenarioResult(id="row.friend.remove", title="unfriend", status="error", duration_s=0.5,
+                            error=f"target answered 500 to login with password {PASSWORD}")
+    return RunResult(status="failed", started_at="2026-11-26T00:00:00Z", duration_s=1.5,
+                     target=TargetRecord(spec="reference", description="embedded"), options=RunOptionsRecord(),
+                     summary=RunSummary(total=2, passed=0, failed=1, error=1, skipped=0), scenarios=[failed, broken])
+
+
+def _write(tmp_path: Path) -> Path:
+    redactor = Redactor()
+    redactor.add_password(PASSWORD)
+    redactor.add_access_token(ACCESS)
+    report = tmp_path / "report"
+    write_reports(_run(), RunOptions(report_dir=report, json_path=tmp_path / "r.json"), redactor)
+    return report
+
+
+def test_no_file_of_any_report_holds_a_secret(tmp_path: Path) -> None:
+    report = _write(tmp_path)
+    files = [tmp_path / "r.json", *(p for p in report.rglob("*") if p.is_file())]
+    assert len(files) >= 5  # r.json, result.json, junit.xml, two Allure results and their attachments
+    for path in files:
+        text = path.read_text()
+        assert PASSWORD not in text and ACCESS not in text, path
+    assert "redacted" in (report / "result.json").read_text(), "the failure still says what was there"
+
+
+def test_allure_and_junit_tell_a_refused_step_from_a_failed_one(tmp_path: Path) -> None:
+    report = _write(tmp_path)
+    results = {r["testCaseId"]: r for r in
+               (json.loads(p.read_text()) for p in (report / "allure-results").glob("*-result.json"))}
+    assert results["row.profile.update"]["status"] == "failed"
+    assert results["row.friend.remove"]["status"] == "broken"
+    assert [(s["name"], s["status"]) for s in results["row.profile.update"]["steps"]] == [
+        ("mutation profile.update by alice", "passed"), ("mutation workspace.update by bob", "passed"),
+        ("ui_check settings_split by carol.web", "failed")]
+    junit = (report / "junit.xml").read_text()
+    assert 'tests="2" failures="1" errors="1"' in junit and "[redaction/secret]" in junit
