@@ -92,6 +92,10 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
                      help="quiet period after settling, to catch late leaks (default 0.25)")
     run.add_argument("--profile", type=_profile, default="current",
                      help="client protocol profile (current | legacy-2026-02-12)")
+    run.add_argument("--legacy-overrides", choices=("immediate", "first_write", "deferred"), default="immediate",
+                     help="how the target applies POST .../overrides/{owner|moderator|member} (REST.md §14.3): "
+                          "immediate (reference target, default), first_write (Filament memory mode), "
+                          "deferred (Filament with Postgres: only after a restart)")
     run.add_argument("--deep", action="store_true", help="long randomised runs instead of the bounded CI run")
     run.add_argument("--report", type=Path, metavar="DIR", help="write result.json, junit.xml, allure-results here")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the JSON result to FILE")

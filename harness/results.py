@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.checks.types import CheckFailure, LatencySample
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 ScenarioStatus = Literal["passed", "failed", "error", "skipped"]
 RunStatus = Literal["passed", "failed", "error"]
@@ -123,6 +123,8 @@ class RunOptionsRecord(_Model):
     quiet_s: float = 0.25
     profile: str = "current"
     deep: bool = False
+    legacy_overrides: Literal["immediate", "first_write", "deferred"] = "immediate"
+    """Since 1.1: how the target applies the legacy channel-override route (``--legacy-overrides``)."""
 
 
 class RunSummary(_Model):

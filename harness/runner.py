@@ -32,6 +32,7 @@ from harness.history import Outcome
 from harness.leak_probe import annotate_leaks
 from harness.model.mutations import GATEWAY_SENT, NO_BODY, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
 from harness.model.oracle import Model
+from harness.model.world import LegacyOverrideMode, WorldConfig
 from harness.recorder import Recorder
 from harness.redact import Redactor
 from harness.results import (
@@ -53,6 +54,8 @@ class RunnerOptions:
     deadline_s: float = 2.0
     quiet_s: float = 0.25
     profile: str = "current"
+    legacy_overrides: LegacyOverrideMode = "immediate"
+    """How the target applies the legacy channel-override route (REST.md §14.3); see WorldConfig."""
     namespace: str = field(default_factory=lambda: secrets.token_hex(3))
     """Suffix that keeps usernames unique on a shared target."""
     scenario_timeout_s: float = 300.0
@@ -134,7 +137,7 @@ class ScenarioSession:
         self.options = options
         self.redactor = redactor
         self.clock = time.monotonic
-        self.model = Model()
+        self.model = Model(WorldConfig(legacy_overrides=options.legacy_overrides))
         self.recorder = Recorder(self.clock)
         self.evaluator = Evaluator(self.model, self.recorder, redactor, deadline_s=self._deadline,
                                    disabled=options.disabled_checks)

@@ -23,6 +23,7 @@ from harness.browser_observers import LazyBrowsers
 from harness.checks.types import CheckClass, LatencySample
 from harness.console import Console
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError, UsageError
+from harness.model.world import LegacyOverrideMode
 from harness.redact import Redactor, install_log_redaction
 from harness.results import (
     Coverage, RowCoverage, RunOptionsRecord, RunResult, RunSummary, ScenarioResult, TargetRecord, latency_stats,
@@ -62,6 +63,7 @@ class RunOptions:
     deadline_s: float = 2.0
     quiet_s: float = 0.25
     profile: str = "current"
+    legacy_overrides: LegacyOverrideMode = "immediate"
     deep: bool = False
     report_dir: Path | None = None
     json_path: Path | None = None
@@ -75,6 +77,7 @@ class RunOptions:
             web_url=args.web_url, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
             scenario_files=tuple(args.scenario_file), sim_clients=args.sim_clients, browsers=args.browsers,
             seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
+            legacy_overrides=args.legacy_overrides,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
         )
 
@@ -156,6 +159,7 @@ def _runner_options(options: RunOptions, seed: int) -> RunnerOptions:
     home = options.report_dir or (options.json_path.parent if options.json_path else None)
     artefacts = home / "artefacts" if home else None
     return RunnerOptions(deadline_s=options.deadline_s, quiet_s=options.quiet_s, profile=options.profile,
+                         legacy_overrides=options.legacy_overrides,
                          disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
                          keep_artefacts="always" if options.artefacts == "always" else "failures",
                          namespace=f"{seed % 46656:03x}{random.Random(seed).randrange(4096):03x}")
@@ -249,7 +253,8 @@ def assemble(options: RunOptions, description: str, results: list[ScenarioResult
         target=TargetRecord(spec=options.target, description=description),
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
-                                 quiet_s=options.quiet_s, profile=options.profile, deep=options.deep),
+                                 quiet_s=options.quiet_s, profile=options.profile, deep=options.deep,
+                                 legacy_overrides=options.legacy_overrides),
         summary=summary, coverage=coverage(results), latency=latency_stats(list(samples)),
         scenarios=results,
     )

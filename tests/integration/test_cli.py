@@ -67,6 +67,17 @@ def test_a_failing_run_writes_every_report_and_no_secret(tmp_path: Path) -> None
     assert not SECRET.search(done.stdout + done.stderr)
 
 
+def test_legacy_overrides_mode_reaches_the_model_and_the_result(tmp_path: Path) -> None:
+    # The reference target applies the legacy override route at once: a model told that the target
+    # defers it (Filament with Postgres) must disagree, which shows the option is not ignored.
+    done = _run("run", "--scenario", "row.channel.role_override", "--legacy-overrides", "deferred",
+                "--json", str(tmp_path / "r.json"))
+    assert done.returncode == 1, done.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["options"]["legacy_overrides"] == "deferred"
+    assert result["summary"]["failures_by_check"].get("convergence", 0) > 0
+
+
 def test_an_unreachable_target_is_exit_2_with_one_line_within_10_s() -> None:
     started = time.monotonic()
     done = _run("run", "--target", "url:http://127.0.0.1:9")
