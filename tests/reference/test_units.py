@@ -92,6 +92,25 @@ def test_governor_is_burst_then_one_per_period() -> None:
     assert [governor.allow("k")[0] for _ in range(4)] == [True, True, True, False]
 
 
+def test_limiters_forget_idle_keys_so_memory_stays_bounded() -> None:
+    clock = Clock()
+    window, governor = SlidingWindow(2, 10, clock), Governor(3, 60, clock)
+    for n in range(100):
+        window.allow(f"ip:{n}")
+        governor.allow(f"ip:{n}")
+    governor.allow("busy")
+    governor.allow("busy")
+    assert window.tracked_keys() == 100 and governor.tracked_keys() == 101
+    clock.now += 10.5
+    window.allow("late")
+    assert window.tracked_keys() == 1
+    clock.now += 50  # 60.5 s after the burst: one token back, not yet a full bucket for "busy"
+    governor.allow("late")
+    assert governor.tracked_keys() == 2  # "busy" still owes a token; "late" just spent one
+    assert governor.allow("busy") == (True, 0.0) and governor.allow("busy")[0] is True
+    assert governor.allow("busy")[0] is False, "forgetting idle keys never hands out extra tokens"
+
+
 def test_envelope_and_command_parsing() -> None:
     env = protocol.parse_envelope(b'{"v":1,"t":"subscribe","d":{"guild_id":"%s","channel_id":"%s","x":{"a":1,"a":2}}}' % (
         G.encode(), G.encode()))
