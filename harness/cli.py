@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from harness.errors import HarnessError, UsageError
+from harness.model.world import LEGACY_OVERRIDE_MODES
+from harness.profile_names import profile_argument
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -90,9 +92,9 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
                      help="convergence deadline per step in seconds (default 2)")
     run.add_argument("--quiet", type=_non_negative_float, default=0.25, metavar="S",
                      help="quiet period after settling, to catch late leaks (default 0.25)")
-    run.add_argument("--profile", type=_profile, default="current",
+    run.add_argument("--profile", type=profile_argument, default="current",
                      help="client protocol profile (current | legacy-2026-02-12)")
-    run.add_argument("--legacy-overrides", choices=("immediate", "first_write", "deferred"), default="immediate",
+    run.add_argument("--legacy-overrides", choices=LEGACY_OVERRIDE_MODES, default="immediate",
                      help="how the target applies POST .../overrides/{owner|moderator|member} (REST.md §14.3): "
                           "immediate (reference target, default), first_write (Filament memory mode), "
                           "deferred (Filament with Postgres: only after a restart)")
@@ -194,15 +196,6 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def _profile(text: str) -> str:
-    from harness.profile_names import check_profile_name
-
-    try:
-        return check_profile_name(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_float(text: str) -> float:

@@ -6,12 +6,15 @@ unknown name would otherwise run silently as ``current`` and a mixed-version run
 """
 from __future__ import annotations
 
-from contracts.profiles import PROFILES
-from harness.clients.selectors import ProfileError, available_profiles, load_profile
+import argparse
 
 
 def check_profile_name(name: str) -> str:
     """``name`` when it names a known profile; a ValueError listing the known ones otherwise."""
+    # Imported when a name is checked, not when harness.scenario (which imports this module) is loaded.
+    from contracts.profiles import PROFILES
+    from harness.clients.selectors import ProfileError, available_profiles, load_profile
+
     if name in PROFILES:
         return name
     try:
@@ -20,3 +23,11 @@ def check_profile_name(name: str) -> str:
         known = sorted({*PROFILES, *available_profiles()})
         raise ValueError(f"unknown profile {name!r}; use one of {', '.join(known)}") from None
     return name
+
+
+def profile_argument(text: str) -> str:
+    """``check_profile_name`` as an argparse ``type`` (``--profile``, ``--sync-profile``), keeping its message."""
+    try:
+        return check_profile_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

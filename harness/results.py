@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.checks.types import CheckFailure, LatencySample
+from harness.model.world import LegacyOverrideMode
 
 SCHEMA_VERSION = "1.1"
 
@@ -123,7 +124,7 @@ class RunOptionsRecord(_Model):
     quiet_s: float = 0.25
     profile: str = "current"
     deep: bool = False
-    legacy_overrides: Literal["immediate", "first_write", "deferred"] = "immediate"
+    legacy_overrides: LegacyOverrideMode = "immediate"
     """Since 1.1: how the target applies the legacy channel-override route (``--legacy-overrides``)."""
 
 

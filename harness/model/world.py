@@ -11,7 +11,7 @@ Nothing here does I/O and nothing here knows about connections (see ``connection
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from harness.errors import ScenarioError
 
@@ -19,6 +19,7 @@ LegacyRole = Literal["owner", "moderator", "member"]
 Visibility = Literal["private", "public"]
 ChannelKind = Literal["text", "voice"]
 LegacyOverrideMode = Literal["immediate", "first_write", "deferred"]
+LEGACY_OVERRIDE_MODES: tuple[str, ...] = get_args(LegacyOverrideMode)
 
 SEED_ROLE_NAMES: tuple[str, ...] = ("@everyone", "workspace_owner", "moderator", "member")
 """Seeded roles (REST.md §3.2); inside a guild they are referred to by these names."""
