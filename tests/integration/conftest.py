@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -83,6 +84,13 @@ async def make_client(
             await client.close()
         except Exception:  # pragma: no cover - teardown must not mask the test's own failure
             pass
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def process_gone(pid: int) -> bool:

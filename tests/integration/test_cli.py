@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from harness.targets.reference import HARNESS_REFERENCE_CONFIG
+
+from .conftest import free_port
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 
@@ -86,12 +89,6 @@ def test_an_unreachable_target_is_exit_2_with_one_line_within_10_s() -> None:
     assert _error_line(done) == "error: cannot reach http://127.0.0.1:9/health (connection refused)"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _serve_reference_argv(tmp_path: Path, port: int) -> list[str]:
     """`sync-harness serve-reference` as a user would start it, with the harness's relaxed rate limits."""
     config = tmp_path / "config.json"
@@ -101,7 +98,7 @@ def _serve_reference_argv(tmp_path: Path, port: int) -> list[str]:
 
 
 def test_url_target_runs_against_a_separately_started_serve_reference(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(_serve_reference_argv(tmp_path, port), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
@@ -117,8 +114,8 @@ def test_url_target_runs_against_a_separately_started_serve_reference(tmp_path: 
 
 
 def test_command_target_starts_runs_and_stops_serve_reference(tmp_path: Path) -> None:
-    port = _free_port()
-    command = " ".join(_serve_reference_argv(tmp_path, port))
+    port = free_port()
+    command = shlex.join(_serve_reference_argv(tmp_path, port))
     done = _run("run", "--target", f"command:{command}", "--target-url", f"http://127.0.0.1:{port}",
                 "--scenario", "row.workspace.*", "--json", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stderr

@@ -23,15 +23,9 @@ from harness.targets.command import CommandTarget
 from harness.targets.reference import ReferenceTarget
 from harness.targets.url import UrlTarget
 
-from .conftest import PASSWORD, process_gone, require_reference, unique_username
+from .conftest import PASSWORD, free_port, process_gone, require_reference, unique_username
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Listener:

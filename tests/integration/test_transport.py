@@ -18,7 +18,7 @@ from harness.history import ReceivedFrame
 from harness.redact import Redactor
 from harness.targets.reference import ReferenceTarget
 
-from .conftest import PASSWORD, require_reference, unique_username
+from .conftest import PASSWORD, free_port, require_reference, unique_username
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -125,11 +125,7 @@ async def test_logout_then_refresh_fails(reference_target: ReferenceTarget) -> N
 
 
 async def test_rest_unreachable_is_one_line() -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     async with RestSession(f"http://127.0.0.1:{port}", redactor=Redactor()) as rest:
         with pytest.raises(TargetUnreachable) as info:
             await rest.get("/health")
