@@ -14,12 +14,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Iterator
@@ -33,59 +30,24 @@ from harness.clients.chromium import launch_chromium
 from harness.clients.simulated import SimulatedClient
 from harness.errors import BrowserUnavailable
 from harness.redact import Redactor
-from harness.targets.reference import LISTENING_RE, ReferenceTarget
+from harness.targets.reference import ReferenceTarget
+from tests.support.servers import ServedProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 20.0
-STOP_TIMEOUT_S = 5.0
+STARTUP_TIMEOUT_S = 30.0
 PASSWORD = "correct horse battery staple"
 
 
-class ReferenceServer:
-    """One `python -m harness.reference` subprocess; `url` is its origin (web client and API)."""
+class ReferenceServer(ServedProcess):
+    """One `python -m harness.reference` subprocess on a port it binds itself; `url` is its origin
+    (web client and API), ready once `/health` answers."""
 
     def __init__(self, faults: tuple[str, ...] = ()) -> None:
         args = [sys.executable, "-m", "harness.reference", "--port", "0"]
         for fault in faults:
             args += ["--fault", fault]
         self.faults = faults
-        self.url: str | None = None
-        self._log: deque[str] = deque(maxlen=200)
-        self._ready = threading.Event()
-        self.proc = subprocess.Popen(
-            args, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1,
-        )
-        # A reader thread drains the pipe for the whole run, so a chatty server never blocks on it.
-        self._reader = threading.Thread(target=self._read, name="reference-server-log", daemon=True)
-        self._reader.start()
-        if not self._ready.wait(STARTUP_TIMEOUT_S) or self.url is None:
-            self.stop()
-            raise RuntimeError(f"reference server {faults or ''} did not report 'listening on' within "
-                               f"{STARTUP_TIMEOUT_S:.0f}s; log tail:\n{self.log_tail()}")
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._log.append(line.rstrip("\n"))
-            match = LISTENING_RE.search(line)
-            if match and self.url is None:
-                self.url = match.group(1).rstrip("/")
-                self._ready.set()
-        self._ready.set()  # EOF: the process ended; the waiter sees url is None
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(list(self._log)[-lines:])
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
-        self._reader.join(STOP_TIMEOUT_S)
+        super().__init__(args, cwd=REPO_ROOT, timeout=STARTUP_TIMEOUT_S)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -23,6 +22,7 @@ from harness.clients.simulated import SimulatedClient
 from harness.redact import Redactor
 from harness.targets.base import Target
 from harness.targets.reference import ReferenceTarget, reference_runnable
+from tests.support.servers import free_port  # noqa: F401  (re-exported for the tests of this folder)
 
 PASSWORD = "harness-password-0123"
 """A valid Filament password (12–128 bytes) for test users."""
@@ -84,13 +84,6 @@ async def make_client(
             await client.close()
         except Exception:  # pragma: no cover - teardown must not mask the test's own failure
             pass
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def process_gone(pid: int) -> bool:

@@ -18,7 +18,7 @@ import pytest
 
 from harness.targets.reference import HARNESS_REFERENCE_CONFIG
 
-from .conftest import free_port
+from tests.support.servers import ServedProcess, free_port, wait_until
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 
@@ -89,8 +89,9 @@ def test_an_unreachable_target_is_exit_2_with_one_line_within_10_s() -> None:
     assert _error_line(done) == "error: cannot reach http://127.0.0.1:9/health (connection refused)"
 
 
-def _serve_reference_argv(tmp_path: Path, port: int) -> list[str]:
-    """`sync-harness serve-reference` as a user would start it, with the harness's relaxed rate limits."""
+def _serve_reference_argv(tmp_path: Path, port: int = 0) -> list[str]:
+    """`sync-harness serve-reference` as a user would start it, with the harness's relaxed rate limits
+    (port 0: the server binds a free port itself and announces it)."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(HARNESS_REFERENCE_CONFIG)))
     return [*HARNESS, "serve-reference", "--port", str(port), "--db", str(tmp_path / "db.sqlite3"),
@@ -98,17 +99,13 @@ def _serve_reference_argv(tmp_path: Path, port: int) -> list[str]:
 
 
 def test_url_target_runs_against_a_separately_started_serve_reference(tmp_path: Path) -> None:
-    port = free_port()
-    server = subprocess.Popen(_serve_reference_argv(tmp_path, port), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        done = _run("run", "--target", f"url:http://127.0.0.1:{port}", "--scenario", "row.message.*",
+    # The server binds its own port and answers /health before the harness starts: a url: target
+    # fails fast on a refused connection by design, so the test must not race the server's start.
+    with ServedProcess(_serve_reference_argv(tmp_path)) as server:
+        done = _run("run", "--target", f"url:{server.url}", "--scenario", "row.message.*",
                     "--json", str(tmp_path / "r.json"))
-        assert done.returncode == 0, done.stderr
-        assert server.poll() is None, "the harness never stops a url: target"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        assert done.returncode == 0, done.stderr + "\nserver output:\n" + server.log_tail()
+        assert server.alive(), "the harness never stops a url: target"
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["target"]["spec"].startswith("url:") and result["summary"]["passed"] >= 4
 
@@ -219,7 +216,6 @@ def test_ctrl_c_stops_servers_and_browsers_and_keeps_the_report(tmp_path: Path) 
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     assert proc.returncode == 130
-    time.sleep(0.5)
-    assert not _alive(spawned), "every server and browser process is gone"
+    assert wait_until(lambda: not _alive(spawned), timeout=10), f"still running: {_alive(spawned)}"
     result = json.loads(report.read_text())
     assert result["interrupted"] is True and result["status"] == "error"

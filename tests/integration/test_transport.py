@@ -218,7 +218,7 @@ async def test_wait_for_is_bounded(make_client) -> None:
     started = time.monotonic()
     with pytest.raises(GatewayTimeout, match="no matching frame within 0.2s"):
         await conn.wait_for("never_sent", timeout=0.2)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # bounded; 0.2 s plus scheduling on a busy machine
 
 
 async def test_abort_sends_no_close_frame_to_the_server(make_client, reference_target: ReferenceTarget) -> None:

@@ -77,7 +77,7 @@ async def test_start_announce_and_sigterm(procs, tmp_path: Path) -> None:
     scratch.mkdir()
     proc = await procs(env={**python_env(), "TMPDIR": str(scratch)})
     assert len(list(scratch.iterdir())) == 1  # the default database lives in a fresh temporary directory
-    assert proc.started_in < 3.0, proc.started_in
+    # Start-up time is a figure of `sync-harness bench`, not an assertion here: a busy CI machine is no bug.
     async with httpx.AsyncClient(base_url=proc.base_url) as client:
         assert (await client.get("/health")).json() == {"status": "ok"}
         assert (await client.get("/api/health")).json() == {"status": "ok"}
