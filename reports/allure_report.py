@@ -14,7 +14,7 @@ from allure_commons.model2 import Attachment, Label, Status, StatusDetails, Test
 from allure_commons.types import AttachmentType
 
 from harness.redact import Redactor
-from harness.results import RunResult, ScenarioResult
+from harness.engine.results import RunResult, ScenarioResult
 
 _STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED}
 _STEP_STATUS = {"ok": Status.PASSED, "refused": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}

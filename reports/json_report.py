@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.redact import Redactor
-from harness.results import RunResult
+from harness.engine.results import RunResult
 
 
 def write_json(result: RunResult, path: Path, redactor: Redactor) -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from harness.redact import Redactor
-from harness.results import RunResult, ScenarioResult
+from harness.engine.results import RunResult, ScenarioResult
 
 
 def write_junit(result: RunResult, path: Path, redactor: Redactor) -> Path:

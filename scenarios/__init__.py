@@ -3,7 +3,7 @@
 (``browser.*``, skipped unless the run has browser clients, docs/browser-clients.md) and the
 randomised run (``stateful.bounded``, or ``stateful.deep``).
 
-Scenarios are data (``harness.scenario.ScenarioSpec``) built with the DSL of ``scenarios.dsl`` from
+Scenarios are data (``harness.engine.scenario.ScenarioSpec``) built with the DSL of ``scenarios.dsl`` from
 the standard worlds (``scenarios.worlds``) and observers (``scenarios.observers``); the randomised
 run is a ``GeneratedScenario`` that drives the runner step by step. Ids are stable and dotted.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.scenario import ScenarioSpec, load_scenario_file
+from harness.engine.scenario import ScenarioSpec, load_scenario_file
 from scenarios import friends, ip_bans, lifecycles, members, messages, overrides, profile, roles, stateful, workspace
 from scenarios.browser import BROWSER_SCENARIOS
 from scenarios.nemesis import NEMESIS_SCENARIOS

@@ -6,7 +6,7 @@ newest workspace of ``GET /guilds`` first, so ``lab`` is seeded last.
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 
 _WORLD = {
     "users": ["owner", "member", "alice", "outsider"],

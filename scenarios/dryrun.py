@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from harness.errors import ScenarioError
 from harness.model.mutations import Mutation, WhoAmI
 from harness.model.sandbox import Sandbox
-from harness.scenario import ScenarioSpec
-from harness.seeding import seed_plan
-from harness.steps import Connect, Disconnect, Subscribe, resolve_step
+from harness.engine.scenario import ScenarioSpec
+from harness.engine.seeding import seed_plan
+from harness.engine.steps import Connect, Disconnect, Subscribe, resolve_step
 
 NAMESPACE = "dry"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from harness.scenario import Blueprint, ClientSpec, ScenarioSpec, StepSpec
+from harness.engine.scenario import Blueprint, ClientSpec, ScenarioSpec, StepSpec
 
 
 def allowed(row: str, **params: Any) -> StepSpec:

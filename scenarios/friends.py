@@ -2,7 +2,7 @@
 of both parties (accept and remove as personalised copies) and never a bystander."""
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec, StepSpec
+from harness.engine.scenario import ScenarioSpec, StepSpec
 from scenarios.dsl import allowed, rejected, scenario
 from scenarios.observers import friend_audience
 from scenarios.worlds import social

@@ -7,7 +7,7 @@ vault's channel routes. Guild events keep flowing over the subscriptions taken b
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, rejected, scenario
 from scenarios.observers import ip_ban_audience
 from scenarios.worlds import vault

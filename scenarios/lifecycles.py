@@ -3,7 +3,7 @@ judged on the state the earlier ones left behind (stale subscriptions after a ki
 disappears and comes back, a friend who becomes a stranger again)."""
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, do, post, rejected, scenario, subscribe
 from scenarios.observers import (
     ACTOR, ACTOR_OTHER_SESSION, CO_MEMBER, DEN, DENIED_BY_OVERRIDE, ELSEWHERE, FRIEND, GENERAL, LOUNGE, MODERATOR,

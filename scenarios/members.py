@@ -5,7 +5,7 @@ removal events, then nothing more of the guild (a message and a guild event foll
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, post, rejected, scenario, subscribe
 from scenarios.observers import GENERAL, RANDOM, REMOVED_USER, SUBJECT, guild_audience, observer
 from scenarios.worlds import lab

@@ -6,7 +6,7 @@ role and @everyone variants across rows) and a non-member.
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, post, rejected, scenario
 from scenarios.observers import channel_audience, deny_view
 from scenarios.worlds import lab

@@ -20,8 +20,8 @@ from harness.model.mutations import ROWS as MUTATIONS
 from harness.model.mutations import UpdateProfile
 from harness.model.oracle import Model
 from harness.model.world import World
-from harness.scenario import StepSpec
-from harness.seeding import username_for
+from harness.engine.scenario import StepSpec
+from harness.engine.seeding import username_for
 
 Params = dict[str, Any]
 EMOJIS = ("👍", "🎉")
@@ -217,7 +217,7 @@ def _judged(model: Model, row: str, combos: Iterable[Params], namespace: str) ->
 
 
 def _as_sent(cls: type, params: Params, namespace: str) -> Params:
-    """The mutation's fields as ``harness.steps.resolve_step`` would build them. Built directly
+    """The mutation's fields as ``harness.engine.steps.resolve_step`` would build them. Built directly
     because resolve_step validates through a new pydantic TypeAdapter per call (about 1 ms), which
     over thousands of candidates per step would dominate the run."""
     if cls is UpdateProfile and isinstance(params.get("username"), str):

@@ -6,7 +6,7 @@ the same database is survived by every client; added latency below the deadline 
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 
 _WORLD = {"users": ["owner", "alice", "bob"],
           "guilds": [{"alias": "lab", "owner": "owner", "channels": [{"alias": "general"}],

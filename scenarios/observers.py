@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from harness.scenario import ClientSpec, StepSpec
+from harness.engine.scenario import ClientSpec, StepSpec
 
 GENERAL, RANDOM, ELSEWHERE = "lab/general", "lab/random", "other/elsewhere"
 LOUNGE, DEN = "hub/lounge", "solo/den"

@@ -7,7 +7,7 @@ who still see the channel.
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, post, rejected, scenario
 from scenarios.observers import GENERAL, MODERATOR, deny_view, guild_audience, observer
 from scenarios.worlds import lab

@@ -6,7 +6,7 @@ current); the friend shares no guild; the unrelated user is connected in a guild
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, rejected, scenario
 from scenarios.observers import profile_audience
 from scenarios.worlds import social

@@ -7,7 +7,7 @@ it brings the channel back into the member's list.
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, post, rejected, scenario, subscribe
 from scenarios.observers import DENIED_BY_OVERRIDE, GENERAL, SUBJECT, deny_view, guild_audience, observer
 from scenarios.worlds import lab

@@ -32,9 +32,9 @@ from hypothesis.errors import Flaky
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from harness.results import ScenarioResult
-from harness.runner import ScenarioRunner, ScenarioSession
-from harness.scenario import ScenarioSpec, StepSpec
+from harness.engine.results import ScenarioResult
+from harness.engine.runner import ScenarioRunner, ScenarioSession
+from harness.engine.scenario import ScenarioSpec, StepSpec
 from scenarios.moves import ROWS, Candidates, Fresh, judge
 from scenarios.observers import (
     ACTOR, ACTOR_OTHER_SESSION, DENIED_BY_OVERRIDE, ELSEWHERE, GENERAL, MODERATOR, NON_MEMBER, OTHER_CHANNEL,

@@ -7,7 +7,7 @@ no-op PATCH that must emit nothing at all.
 """
 from __future__ import annotations
 
-from harness.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from scenarios.dsl import allowed, rejected, scenario
 from scenarios.observers import deny_view, guild_audience
 from scenarios.worlds import lab

@@ -21,7 +21,7 @@ observation a by-user ban needs). ``eve`` owns "other" as the non-member.
 """
 from __future__ import annotations
 
-from harness.scenario import Blueprint, ChannelSpec, GuildSpec, OverrideSpec, RoleSpec
+from harness.engine.scenario import Blueprint, ChannelSpec, GuildSpec, OverrideSpec, RoleSpec
 
 LAB_MEMBERS = ("alice", "bob", "carol", "dave")
 """Plain members of lab, in the order scenarios use them."""

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The project's tests: unit, reference target, integration, browser; then the self-verification
+# The project's tests: the import contracts; unit, reference target, integration, browser, architecture; then the self-verification
 # (every planted fault must be caught by its expected check class; the matrix goes to the log and to
 # report/selftest.json). This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+.venv/bin/lint-imports --no-cache   # the architecture contracts of pyproject.toml (docs/architecture.md)
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 .venv/bin/sync-harness selftest --json report/selftest.json

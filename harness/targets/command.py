@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 
 from harness.errors import TargetCrashed, TargetError, UsageError
-from harness.process import ManagedProcess
+from harness.targets.process import ManagedProcess
 from harness.redact import Redactor
 from harness.targets.base import (
     AtUrl,

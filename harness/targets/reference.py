@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PortInUse, TargetCrashed, TargetError
-from harness.process import ManagedProcess, register_exit_cleanup, unregister_exit_cleanup
+from harness.targets.process import ManagedProcess, register_exit_cleanup, unregister_exit_cleanup
 from harness.redact import Redactor
 from harness.targets.base import (
     DEFAULT_READY_TIMEOUT,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser_observers import LazyBrowsers
+from harness.engine.browser_observers import LazyBrowsers
 from harness.redact import Redactor
-from harness.runner import RunnerOptions, ScenarioRunner
+from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.targets.reference import ReferenceTarget
 from scenarios.browser import BROWSER_SCENARIOS
 

@@ -1,4 +1,4 @@
-"""UI checks (harness.checks.ui) and DOM convergence (harness.clients.browser_view) against real
+"""UI checks (harness.engine.ui_checks) and DOM convergence (harness.clients.browser_view) against real
 reference targets, clean and with each planted web fault: every fault must make exactly the matching
 check fail, with a screenshot; the legacy selector profile must fail against the current client.
 """
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.ui import (
+from harness.engine.ui_checks import (
     check_client_settings,
     check_panels_close,
     check_panels_separate,

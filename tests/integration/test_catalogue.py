@@ -13,10 +13,10 @@ import pytest
 
 from contracts.mutations import CATALOGUE_ROWS, MUTATIONS
 from harness.redact import Redactor
-from harness.results import ScenarioResult
-from harness.runner import RunnerOptions, ScenarioRunner
-from harness.scenario import ScenarioSpec
-from harness.suite import coverage as row_coverage
+from harness.engine.results import ScenarioResult
+from harness.engine.runner import RunnerOptions, ScenarioRunner
+from harness.engine.scenario import ScenarioSpec
+from harness.engine.suite import coverage as row_coverage
 from harness.targets.reference import ReferenceTarget
 from scenarios import GeneratedScenario, catalogue, example_scenarios, row_scenarios
 from scenarios.observers import relevant_classes

@@ -20,9 +20,9 @@ import pytest_asyncio
 
 from contracts.mutations import MUTATIONS
 from harness.redact import Redactor
-from harness.results import ScenarioResult
-from harness.runner import RunnerOptions, ScenarioRunner
-from harness.scenario import ScenarioSpec
+from harness.engine.results import ScenarioResult
+from harness.engine.runner import RunnerOptions, ScenarioRunner
+from harness.engine.scenario import ScenarioSpec
 from harness.targets.reference import ReferenceTarget
 from scenarios import row_scenarios
 

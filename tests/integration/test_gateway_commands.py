@@ -4,8 +4,8 @@ and the other clients see nothing of it."""
 from __future__ import annotations
 
 from harness.redact import Redactor
-from harness.runner import RunnerOptions, ScenarioRunner
-from harness.scenario import ScenarioSpec
+from harness.engine.runner import RunnerOptions, ScenarioRunner
+from harness.engine.scenario import ScenarioSpec
 from harness.targets.reference import ReferenceTarget
 
 REFUSED = ScenarioSpec.model_validate({

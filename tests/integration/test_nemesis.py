@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.redact import Redactor
-from harness.runner import RunnerOptions, ScenarioRunner
+from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.targets.reference import ReferenceTarget
 from scenarios.nemesis import NEMESIS_SCENARIOS
 

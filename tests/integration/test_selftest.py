@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.checks.types import CheckClass
-from harness.selftest import PLANTED, reference_faults, suppression_probes
+from harness.commands.selftest import PLANTED, reference_faults, suppression_probes
 from scenarios import catalogue
 
 FAULTS = ["server.duplicate_message_create", "server.ip_ban_sync_leaks_ip", "server.legacy_reaction_payload"]

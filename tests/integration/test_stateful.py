@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness.redact import Redactor
-from harness.results import ScenarioResult
-from harness.runner import RunnerOptions, ScenarioRunner
-from harness.scenario import load_scenario_file
+from harness.engine.results import ScenarioResult
+from harness.engine.runner import RunnerOptions, ScenarioRunner
+from harness.engine.scenario import load_scenario_file
 from harness.targets.reference import ReferenceTarget
 from scenarios.moves import ROWS
 from scenarios.stateful import BOUNDED, GeneratedScenario, bounded

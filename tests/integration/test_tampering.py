@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from harness.redact import Redactor
-from harness.runner import RunnerOptions, ScenarioRunner
+from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.targets.proxy import TamperingProxy, TamperRule
 from harness.targets.reference import ReferenceTarget
 from scenarios import row_scenarios

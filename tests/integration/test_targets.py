@@ -276,7 +276,7 @@ async def test_reference_restart_reports_a_lost_port() -> None:
 CHILD_PLAIN = textwrap.dedent(
     """
     import asyncio, sys
-    from harness.process import ManagedProcess
+    from harness.targets.process import ManagedProcess
     async def main():
         p = ManagedProcess([sys.executable, "-c", "import time; time.sleep(120)"], name="sleeper")
         p.start()

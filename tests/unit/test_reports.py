@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from harness.redact import Redactor
-from harness.results import (
+from harness.engine.results import (
     FailureRecord,
     RunOptionsRecord,
     RunResult,
@@ -15,7 +15,7 @@ from harness.results import (
     StepRecord,
     TargetRecord,
 )
-from harness.suite import RunOptions, write_reports
+from reports.writers import write_reports
 
 PASSWORD = "pw-correct-horse-battery"
 ACCESS = "opaque-access-token-0123456789abcdef"
@@ -46,7 +46,7 @@ def _write(tmp_path: Path) -> Path:
     redactor.add_password(PASSWORD)
     redactor.add_access_token(ACCESS)
     report = tmp_path / "report"
-    write_reports(_run(), RunOptions(report_dir=report, json_path=tmp_path / "r.json"), redactor)
+    write_reports(_run(), redactor, report_dir=report, json_path=tmp_path / "r.json")
     return report
 
 

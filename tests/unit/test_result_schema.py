@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from harness.results import SCHEMA_VERSION, RunResult, result_json_schema
+from harness.engine.results import SCHEMA_VERSION, RunResult, result_json_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -11,7 +11,7 @@ def test_checked_in_schema_matches_the_code():
     documented = json.loads((DOCS / "result-schema.json").read_text())
     assert documented == result_json_schema(), (
         "docs/result-schema.json is stale: regenerate it with "
-        "python -c 'import json; from harness.results import result_json_schema; "
+        "python -c 'import json; from harness.engine.results import result_json_schema; "
         "print(json.dumps(result_json_schema(), indent=2))' > docs/result-schema.json")
 
 

@@ -13,9 +13,9 @@ from harness.errors import ScenarioError
 from harness.model import permissions as perms
 from harness.model.mutations import WhoAmI
 from harness.model.sandbox import Sandbox
-from harness.scenario import ScenarioSpec, StepSpec, load_scenario_file
-from harness.seeding import seed_plan
-from harness.steps import resolve_step
+from harness.engine.scenario import ScenarioSpec, StepSpec, load_scenario_file
+from harness.engine.seeding import seed_plan
+from harness.engine.steps import resolve_step
 from scenarios import catalogue, example_scenarios, row_scenarios
 from scenarios.dryrun import dry_run
 from scenarios.dsl import allowed, do, post, rejected, scenario, subscribe
@@ -174,7 +174,7 @@ def test_replay_is_a_scenario_file_the_cli_can_load(tmp_path: Path) -> None:
 
 
 def test_sim_clients_add_subscribed_members_whose_names_do_not_collide(tmp_path: Path) -> None:
-    from harness.suite import with_extra_observers
+    from harness.engine.suite import with_extra_observers
 
     path = tmp_path / "extra.toml"
     path.write_text('id = "x"\ntitle = "t"\n[world]\nusers = ["owner", "extra1"]\n[[world.guilds]]\nalias = "g"\n'

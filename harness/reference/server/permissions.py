@@ -1,78 +1,18 @@
-"""The permission model of REST.md §3: bits, seeded roles, legacy labels, overrides, hierarchy.
+"""The permission model of REST.md §3: overrides, hierarchy, legacy labels, evaluated per user.
 
 `GuildAuthz` is a read-only snapshot of one guild's authorisation state, loaded lazily from the
 store. REST handlers build one per request; the emitter builds one per broadcast to re-check every
-recipient at delivery time.
+recipient at delivery time. The bits and seeded roles are data in ``permission_bits``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .store import Row, Store
-
-PERMISSIONS: tuple[str, ...] = (
-    "manage_roles",
-    "manage_member_roles",
-    "manage_workspace_roles",
-    "manage_channel_overrides",
-    "delete_message",
-    "ban_member",
-    "view_audit_log",
-    "manage_ip_bans",
-    "create_message",
-    "publish_video",
-    "publish_screen_share",
-    "subscribe_streams",
+from .permission_bits import (  # noqa: F401  (re-exported: handlers import the bits from here)
+    PERMISSIONS, BIT, ALL_BITS, bits_of, names_of, BASIC, MODERATOR_BITS, SEED_ROLES, LABEL_RANK, LEGACY_BITS,
 )
-BIT: dict[str, int] = {name: 1 << index for index, name in enumerate(PERMISSIONS)}
-ALL_BITS = (1 << len(PERMISSIONS)) - 1
-
-
-def bits_of(names: Iterable[str]) -> int:
-    value = 0
-    for name in names:
-        value |= BIT[name]
-    return value
-
-
-def names_of(bits: int) -> list[str]:
-    """Permission names in canonical order."""
-    return [name for name in PERMISSIONS if bits & BIT[name]]
-
-
-BASIC = bits_of(["create_message", "subscribe_streams"])
-MODERATOR_BITS = bits_of(
-    [
-        "manage_member_roles",
-        "manage_channel_overrides",
-        "delete_message",
-        "ban_member",
-        "view_audit_log",
-        "manage_ip_bans",
-        "create_message",
-        "publish_video",
-        "publish_screen_share",
-        "subscribe_streams",
-    ]
-)
-
-# (name, system_key, is_system, position, permission bits) — REST.md §3.2
-SEED_ROLES: tuple[tuple[str, str, bool, int, int], ...] = (
-    ("@everyone", "everyone", True, 0, BASIC),
-    ("workspace_owner", "workspace_owner", True, 10000, ALL_BITS),
-    ("moderator", "moderator", False, 100, MODERATOR_BITS),
-    ("member", "member", False, 1, BASIC),
-)
-
-LABEL_RANK = {"owner": 3, "moderator": 2, "member": 1}
-# REST.md §3.5: the legacy moderator set is the seeded moderator role's without manage_channel_overrides.
-LEGACY_BITS = {
-    "owner": ALL_BITS,
-    "moderator": MODERATOR_BITS & ~BIT["manage_channel_overrides"],
-    "member": BASIC,
-}
+from .store import Row, Store
 
 NEG_INF = float("-inf")
 POS_INF = float("inf")
@@ -81,7 +21,7 @@ POS_INF = float("inf")
 class GuildAuthz:
     """Authorisation state of one guild, evaluated per user (REST.md §3.4–§3.7)."""
 
-    def __init__(self, store: "Store", guild_id: str, server_owner_id: str | None) -> None:
+    def __init__(self, store: Store, guild_id: str, server_owner_id: str | None) -> None:
         self.store = store
         self.guild_id = guild_id
         self.server_owner_id = server_owner_id
@@ -284,7 +224,7 @@ class GuildAuthz:
         positions = [self.role_by_id[r]["position"] for r in roles if r in self.role_by_id]
         return max(positions) if positions else NEG_INF
 
-    def can_manage_role(self, user_id: str, role: "Row") -> bool:
+    def can_manage_role(self, user_id: str, role: Row) -> bool:
         if self.is_server_owner(user_id):
             return True
         if role["system_key"] in ("workspace_owner", "everyone"):

@@ -12,7 +12,7 @@ import sqlite3
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .ids import new_ulid, now_unix
-from .permissions import SEED_ROLES
+from .permission_bits import SEED_ROLES
 
 Row = sqlite3.Row
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from harness.artefacts import safe_name, scenario_dir, write_histories
-from harness.browser_observers import BrowserObserver
+from harness.engine.artefacts import safe_name, scenario_dir, write_histories
+from harness.engine.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
 from harness.checks.types import CheckClass, CheckFailure
@@ -27,20 +27,22 @@ from harness.clients.rest import RestSession
 from harness.clients.simulated import SimulatedClient
 from harness.clients.snapshot import SnapshotError, fetch_view
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError
-from harness.evaluate import Evaluator, protocol_profile
+from harness.engine.evaluate import Evaluator, protocol_profile
 from harness.history import Outcome
-from harness.leak_probe import annotate_leaks
+from harness.engine.leak_probe import annotate_leaks
+from harness.engine.nemesis import run_nemesis
+from harness.engine.session_api import Observer
 from harness.model.mutations import GATEWAY_SENT, NO_BODY, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
 from harness.model.oracle import Model
 from harness.model.world import LegacyOverrideMode, WorldConfig
-from harness.recorder import Recorder
+from harness.engine.recorder import Recorder
 from harness.redact import Redactor
-from harness.results import (
+from harness.engine.results import (
     ArtefactRecord, ClientRecord, ScenarioResult, StepRecord, failure_record, latency_stats,
 )
-from harness.scenario import ClientSpec, ScenarioSpec, StepSpec
-from harness.seeding import seed_plan
-from harness.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
+from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
+from harness.engine.seeding import seed_plan
+from harness.engine.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
 from harness.targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -66,18 +68,6 @@ class RunnerOptions:
     artefacts_dir: Path | None = None
     """Where per-scenario artefacts go (histories, screenshots, traces); None writes none."""
     keep_artefacts: Literal["failures", "always"] = "failures"
-
-
-@dataclass
-class Observer:
-    """One client of the scenario: its spec, its session, and the replica its primary connection feeds."""
-
-    spec: ClientSpec
-    sim: SimulatedClient
-    replica: LiveReplica
-    subscriptions: list[tuple[str, str]] = field(default_factory=list)
-    primary: GatewayConnection | None = None
-    """The connection feeding the replica (the first one; after a reconnect, the new one)."""
 
 
 class ScenarioAborted(Exception):
@@ -370,8 +360,6 @@ class ScenarioSession:
         if isinstance(action, Disconnect):
             return await self._disconnect(action)
         if isinstance(action, Nemesis):
-            from harness.nemesis import run_nemesis
-
             return await run_nemesis(self, action)
         raise ScenarioError(f"scenario {self.spec.id!r}: cannot perform {action!r}")
 
@@ -409,7 +397,7 @@ class ScenarioSession:
         return action.step
 
     async def _ui_check(self, action: UiCheck) -> int:
-        from harness.checks import ui
+        from harness.engine import ui_checks as ui
 
         browser = self.browser_observers.get(action.client)
         if browser is None:

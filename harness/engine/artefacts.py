@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.recorder import Recorder
+from harness.engine.recorder import Recorder
 from harness.redact import Redactor
-from harness.results import ArtefactRecord
+from harness.engine.results import ArtefactRecord
 
 
 def scenario_dir(root: Path, scenario_id: str) -> Path:

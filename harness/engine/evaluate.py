@@ -12,7 +12,7 @@ from harness.checks.redaction import check_redaction
 from harness.checks.types import CheckClass, CheckFailure
 from harness.history import ConnectionId
 from harness.model.oracle import Model
-from harness.recorder import Recorder
+from harness.engine.recorder import Recorder
 from harness.redact import Redactor
 from contracts.profiles import PROFILES, ProtocolProfile
 

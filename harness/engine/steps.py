@@ -14,8 +14,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from harness.errors import ScenarioError
 from harness.model.mutations import ROWS, Mutation, UpdateProfile
-from harness.scenario import StepSpec
-from harness.seeding import username_for
+from harness.engine.scenario import StepSpec
+from harness.engine.seeding import username_for
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Nemesis:
 
 @dataclass(frozen=True)
 class UiCheck:
-    """A web-client check through Playwright (harness.checks.ui): ``do: ui.<check>``."""
+    """A web-client check through Playwright (harness.engine.ui_checks): ``do: ui.<check>``."""
 
     client: str
     check: Literal["settings_split", "client_settings", "workspace_settings", "workspace_permissions",

@@ -16,15 +16,13 @@ connection's MUST deliveries become MAY (it may be closed as a slow consumer) wh
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.checks.types import CheckClass, CheckFailure
 from harness.errors import ScenarioError, TargetError
 from harness.model.mutations import CreateMessage
-from harness.steps import Nemesis
-
-if TYPE_CHECKING:
-    from harness.runner import Observer, ScenarioSession
+from harness.engine.steps import Nemesis
+from harness.engine.session_api import Observer, SessionApi
 
 SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON = 1008, "slow_consumer"
 FLOOD_CONTENT_BYTES = 2000
@@ -35,7 +33,7 @@ FLOOD_MAX_MESSAGES = 1200
 CLOSE_WAIT_S = 10.0
 
 
-async def run_nemesis(session: "ScenarioSession", action: Nemesis) -> int:
+async def run_nemesis(session: SessionApi, action: Nemesis) -> int:
     handler = _HANDLERS.get(action.name)
     if handler is None:
         raise ScenarioError(f"unknown nemesis {action.name!r}; known: {', '.join(sorted(_HANDLERS))}")
@@ -45,7 +43,7 @@ async def run_nemesis(session: "ScenarioSession", action: Nemesis) -> int:
     return record.step
 
 
-async def _drop(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:
+async def _drop(session: SessionApi, action: Nemesis, step: int) -> dict[str, Any]:
     observer = _observer(session, action)
     connection = observer.sim.connections[int(action.params.get("index", 0))]
     await connection.abort()
@@ -55,17 +53,17 @@ async def _drop(session: "ScenarioSession", action: Nemesis, step: int) -> dict[
     return {"dropped": connection.conn_id}
 
 
-async def _reconnect(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:
+async def _reconnect(session: SessionApi, action: Nemesis, step: int) -> dict[str, Any]:
     observer = _observer(session, action)
     fresh = await session.reconnect(observer)
     return {"reconnected": [c.conn_id for c in fresh]}
 
 
-async def _drop_and_reconnect(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:
+async def _drop_and_reconnect(session: SessionApi, action: Nemesis, step: int) -> dict[str, Any]:
     return {**await _drop(session, action, step), **await _reconnect(session, action, step)}
 
 
-async def _stall_reads(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:
+async def _stall_reads(session: SessionApi, action: Nemesis, step: int) -> dict[str, Any]:
     observer = _observer(session, action)
     connection = observer.primary or observer.sim.connections[0]
     flooder, channel = action.params.get("actor"), action.params.get("channel")
@@ -97,7 +95,7 @@ async def _stall_reads(session: "ScenarioSession", action: Nemesis, step: int) -
             "close": None if closed is None else f"{closed.code} {closed.reason}"}
 
 
-async def _flood_until_slow_consumer(session: "ScenarioSession", actor: str, channel: str) -> int:
+async def _flood_until_slow_consumer(session: SessionApi, actor: str, channel: str) -> int:
     """Post the largest messages until the server reports an outbound queue overflow in /metrics
     (``filament_gateway_events_dropped_total{reason="full_queue"}``, GATEWAY.md §9), or a bound is
     reached. Not the disconnect counter: the server's writer is blocked on the unread socket, so it
@@ -132,7 +130,7 @@ async def _closed_within(connection: Any, timeout: float) -> Any:
         return connection.closed
 
 
-async def _restart_server(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:
+async def _restart_server(session: SessionApi, action: Nemesis, step: int) -> dict[str, Any]:
     if not session.target.supports_restart:
         raise ScenarioError(f"nemesis.restart_server needs a restartable target; {session.target.description} is not")
     open_counts = {label: sum(1 for c in o.sim.connections if c.is_open) for label, o in session.observers.items()}
@@ -153,13 +151,13 @@ async def _restart_server(session: "ScenarioSession", action: Nemesis, step: int
     return {"reconnected_clients": len(session.observers)}
 
 
-async def _wait_all_closed(observer: "Observer") -> None:
+async def _wait_all_closed(observer: Observer) -> None:
     for connection in observer.sim.connections:
         if await _closed_within(connection, CLOSE_WAIT_S) is None:
             await connection.abort()
 
 
-async def _latency(session: "ScenarioSession", action: Nemesis, step: int) -> dict[str, Any]:
+async def _latency(session: SessionApi, action: Nemesis, step: int) -> dict[str, Any]:
     observer = _observer(session, action)
     seconds = float(action.params.get("seconds", 0.2))
     for connection in observer.sim.connections:
@@ -167,7 +165,7 @@ async def _latency(session: "ScenarioSession", action: Nemesis, step: int) -> di
     return {"seconds": seconds}
 
 
-def _observer(session: "ScenarioSession", action: Nemesis) -> "Observer":
+def _observer(session: SessionApi, action: Nemesis) -> Observer:
     if not action.client:
         raise ScenarioError(f"nemesis.{action.name} needs 'client'")
     return session.observer(action.client)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import ScenarioError
-from harness.profile_names import check_profile_name
+from harness.clients.profile_names import check_profile_name
 
 Alias = str
 

@@ -9,7 +9,7 @@ from rich.console import Console as RichConsole
 from rich.table import Table
 
 from harness.redact import Redactor
-from harness.results import RunResult, ScenarioResult
+from harness.engine.results import RunResult, ScenarioResult
 
 _MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "error": "[magenta]ERROR[/]",
          "skipped": "[yellow]SKIP[/]"}

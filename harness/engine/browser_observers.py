@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.checks.types import CheckFailure
 from harness.clients.browser import BrowserClient, BrowserSocket, SentFrame
@@ -18,10 +18,8 @@ from harness.clients.browser_view import compare_views, expected_view, read_frie
 from harness.history import ConnectionClosed, ReceivedFrame
 from harness.model.mutations import Mutation, RestResult
 from harness.model.views import Scope
-from harness.scenario import ClientSpec
-
-if TYPE_CHECKING:
-    from harness.runner import ScenarioSession
+from harness.engine.scenario import ClientSpec
+from harness.engine.session_api import SessionApi
 
 UI_ROWS = ("workspace.update", "message.create", "message.edit", "message.delete")
 """Mutations a browser client can perform through its UI (``via`` in a step)."""
@@ -37,7 +35,7 @@ It only widens which frames may be attributed to them; it excuses nothing."""
 class BrowserObserver:
     spec: ClientSpec
     client: BrowserClient
-    session: "ScenarioSession"
+    session: SessionApi
     active: tuple[str, str] | None = None
     """(guild id, channel id) of the page's active channel: its first text subscribe per socket."""
     _subscribed_on: set[str] = field(default_factory=set)

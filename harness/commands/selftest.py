@@ -23,15 +23,31 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS, MUTATIONS
-from harness.browser_observers import LazyBrowsers
+from harness.engine.browser_observers import LazyBrowsers
 from harness.checks.types import CheckClass
-from harness.console import Console
+from reports.console import Console
+from harness.commands.options import positive_int
 from harness.errors import HarnessError, UsageError
 from harness.redact import Redactor
-from harness.results import RunOptionsRecord, RunResult, ScenarioResult, TargetRecord
-from harness.runner import RunnerOptions, ScenarioRunner
-from harness.suite import check_writable, needs_browser, select_entries, summarise
+from harness.engine.results import RunOptionsRecord, RunResult, ScenarioResult, TargetRecord
+from harness.engine.runner import RunnerOptions, ScenarioRunner
+from harness.engine.suite import needs_browser, summarise
+from reports.writers import check_writable
+from scenarios.selection import select_entries
 from harness.targets.reference import REFERENCE_MODULE, ReferenceTarget
+
+
+def register(commands: Any) -> None:
+    selftest = commands.add_parser("selftest", help="prove every planted fault is caught by its expected check")
+    selftest.add_argument("--json", type=Path, metavar="FILE", help="write the JSON result with the matrix")
+    selftest.add_argument("--jobs", type=positive_int, default=2, help="faulty targets run in parallel (default 2)")
+    selftest.add_argument("--fault", action="append", default=[], metavar="NAME", help="only these faults")
+    selftest.add_argument("--disable-check", action="append", default=[], metavar="CHECK",
+                          help="deliberately break the harness by disabling a checker (proves selftest fails)")
+    selftest.add_argument("--no-browsers", action="store_true",
+                          help="skip the web-client faults (no Chromium); the verdict then fails")
+    selftest.set_defaults(func=lambda args: asyncio.run(run_selftest(args)))
+
 
 CHECKS = [c.value for c in CheckClass]
 

@@ -11,7 +11,7 @@ import argparse
 
 def check_profile_name(name: str) -> str:
     """``name`` when it names a known profile; a ValueError listing the known ones otherwise."""
-    # Imported when a name is checked, not when harness.scenario (which imports this module) is loaded.
+    # Imported when a name is checked, not when harness.engine.scenario (which imports this module) is loaded.
     from contracts.profiles import PROFILES
     from harness.clients.selectors import ProfileError, available_profiles, load_profile
 

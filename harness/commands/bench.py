@@ -16,14 +16,19 @@ import platform
 import secrets
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from harness.clients.simulated import SimulatedClient
-from harness.console import Console
+from reports.console import Console
 from harness.redact import Redactor
-from harness.results import percentile
-from harness.runner import RunnerOptions, ScenarioRunner
+from harness.engine.results import percentile
+from harness.engine.runner import RunnerOptions, ScenarioRunner
+from harness.commands.options import add_target_options, positive_int
+from harness.commands.run import RunOptions, build_target
 from harness.targets.base import Target
+from reports.writers import check_writable
+from scenarios.selection import select_entries
 from harness.targets.reference import ReferenceTarget
 
 STARTUP_RUNS = 5
@@ -31,9 +36,17 @@ SCENARIO_RUNS = 3
 SCENARIO_ID = "row.message.edit"
 
 
-async def run_bench(args: argparse.Namespace) -> int:
-    from harness.suite import RunOptions, build_target, check_writable
 
+def register(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="measure startup, latency and throughput with figures")
+    add_target_options(bench)
+    bench.add_argument("--json", type=Path, metavar="FILE")
+    bench.add_argument("--clients", type=positive_int, default=8)
+    bench.add_argument("--messages", type=positive_int, default=200)
+    bench.set_defaults(func=lambda args: asyncio.run(run_bench(args)))
+
+
+async def run_bench(args: argparse.Namespace) -> int:
     if args.json:
         check_writable(args.json.parent, "the figures")
     console = Console()
@@ -127,8 +140,6 @@ def _received(readers: list[SimulatedClient], sent: dict[str, float]) -> int:
 
 
 async def _scenario_cost(target: Target) -> dict[str, Any]:
-    from harness.suite import select_entries
-
     [spec] = select_entries([SCENARIO_ID], [])
     runner = ScenarioRunner(target, RunnerOptions(), Redactor())
     times = []

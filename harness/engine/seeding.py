@@ -12,7 +12,7 @@ from harness.model.mutations import (
     AcceptFriendRequest, AddMember, AssignRole, CreateChannel, CreateGuild, CreateRole, JoinGuild, LoadRoles,
     Mutation, Register, SendFriendRequest, SetPermissionOverride, UpdateMemberRole,
 )
-from harness.scenario import Blueprint, GuildSpec
+from harness.engine.scenario import Blueprint, GuildSpec
 
 MAX_USERNAME = 32
 

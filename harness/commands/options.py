@@ -1,0 +1,63 @@
+"""Option definitions shared by sub-commands, and argparse types that turn bad values into one-line errors."""
+from __future__ import annotations
+
+import argparse
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target", default="reference",
+        help="reference (default) | url:URL | command:CMD",
+    )
+    parser.add_argument("--target-url", help="for command: targets, the URL the command serves")
+    parser.add_argument(
+        "--target-env", action="append", default=[], metavar="KEY=VALUE",
+        help="extra environment for command: targets (repeatable)",
+    )
+    parser.add_argument(
+        "--web-url", help="where the web client under test is served (default: the target's own web client)",
+    )
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="NAME",
+        help="start the reference target with a planted fault (repeatable; see serve-reference --list-faults)",
+    )
+
+
+def positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value

@@ -1,0 +1,125 @@
+"""A suite: the selected catalogue entries run one after another against one target.
+
+A scenario that fails is recorded and the suite goes on; a target that dies, or a browser that cannot
+start, ends the suite with the error returned (the caller reports what ran, then the cause).
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Literal, Protocol, Sequence
+
+from contracts.mutations import CATALOGUE_ROWS
+from harness.engine.results import Coverage, RowCoverage, RunSummary, ScenarioResult
+from harness.engine.runner import ScenarioRunner
+from harness.engine.scenario import ClientSpec, ScenarioSpec
+from harness.errors import BrowserUnavailable, TargetError
+
+
+class GeneratedEntry(Protocol):
+    """A catalogue entry that builds its steps while it runs (the Hypothesis state machine)."""
+
+    id: str
+    title: str
+    rows: list[str]
+    tags: list[str]
+
+    async def run(self, runner: ScenarioRunner) -> ScenarioResult: ...
+
+
+Entry = ScenarioSpec | GeneratedEntry
+
+
+class Progress(Protocol):
+    """Who is told as each entry begins and ends (the console)."""
+
+    def begin(self, index: int, total: int, scenario_id: str) -> None: ...
+
+    def end(self, result: ScenarioResult) -> None: ...
+
+
+NO_RESTART = "needs a restartable target (reference or command:)"
+NO_BROWSERS = "browser scenario: run with --browsers N to include it"
+
+
+async def run_entries(entries: Sequence[Entry], runner: ScenarioRunner, *, browsers: int, progress: Progress,
+                      results: list[ScenarioResult]) -> TargetError | BrowserUnavailable | None:
+    """Run ``entries`` in order, appending each result to ``results`` as it ends (so a caller that is
+    interrupted still has every finished one); returns the error that ended the suite early, if any."""
+    for index, entry in enumerate(entries, start=1):
+        progress.begin(index, len(entries), entry.id)
+        if needs_browser(entry) and browsers == 0:
+            result = not_run(entry, "skipped", NO_BROWSERS)
+        elif needs_restart(entry) and not runner.target.supports_restart:
+            result = not_run(entry, "skipped", NO_RESTART)
+        else:
+            try:
+                result = await runner.run_entry(entry)
+            except (TargetError, BrowserUnavailable) as exc:
+                results.append(not_run(entry, "error", str(exc).splitlines()[0]))
+                progress.end(results[-1])
+                return exc
+        results.append(result)
+        progress.end(result)
+        if not runner.target.alive():
+            return TargetError(f"the target died during scenario {entry.id!r}; last output:\n"
+                               f"{runner.target.log_tail(15)}")
+    return None
+
+
+def needs_restart(entry: Entry) -> bool:
+    return isinstance(entry, ScenarioSpec) and "restart" in entry.requires
+
+
+def needs_browser(entry: Entry) -> bool:
+    return isinstance(entry, ScenarioSpec) and (
+        "browser" in entry.requires or any(c.kind == "browser" for c in entry.clients))
+
+
+def not_run(entry: Entry, status: Literal["skipped", "error"], why: str) -> ScenarioResult:
+    return ScenarioResult(id=entry.id, title=entry.title, rows=list(entry.rows), tags=list(entry.tags),
+                          status=status, duration_s=0.0, error=why)
+
+
+def with_extra_observers(entry: Entry, count: int) -> Entry:
+    """--sim-clients N: N more plain members of the first guild with a channel, subscribed to that channel."""
+    if count == 0 or not isinstance(entry, ScenarioSpec):
+        return entry
+    index = next((i for i, g in enumerate(entry.world.guilds) if g.channels), None)
+    if index is None:
+        return entry
+    guilds = list(entry.world.guilds)
+    guild = guilds[index]
+    channel = guild.channels[0].alias
+    extra = _unused_names("extra", count, taken={*entry.world.users, *(c.label for c in entry.clients)})
+    guilds[index] = guild.model_copy(update={"members": {**guild.members, **{u: "member" for u in extra}}})
+    world = entry.world.model_copy(update={"users": [*entry.world.users, *extra], "guilds": guilds})
+    clients = [*entry.clients, *(ClientSpec(label=u, user=u, observes_as="extra_member",
+                                            subscribe=[f"{guild.alias}/{channel}"]) for u in extra)]
+    return ScenarioSpec.model_validate({**entry.model_dump(), "world": world.model_dump(),
+                                        "clients": [c.model_dump() for c in clients]})
+
+
+def _unused_names(stem: str, count: int, taken: set[str]) -> list[str]:
+    """``stem1``, ``stem2``, … skipping names a scenario already uses (a user named ``extra1`` stays itself)."""
+    candidates = (f"{stem}{i}" for i in itertools.count(1))
+    return list(itertools.islice((name for name in candidates if name not in taken), count))
+
+
+def summarise(results: list[ScenarioResult]) -> RunSummary:
+    by_check: dict[str, int] = {}
+    for result in results:
+        for failure in result.failures:
+            by_check[failure.check] = by_check.get(failure.check, 0) + 1
+    count = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped")}
+    return RunSummary(total=len(results), failures_by_check=by_check, **count)
+
+
+def coverage(results: list[ScenarioResult]) -> Coverage:
+    rows = list(CATALOGUE_ROWS)
+    table = []
+    for row in rows:
+        covering = [r for r in results if row in r.rows and r.status == "passed"]
+        classes = sorted({c.visibility_class for r in covering for c in r.clients})
+        table.append(RowCoverage(row=row, covered=bool(covering), scenarios=[r.id for r in covering],
+                                 visibility_classes=classes))
+    return Coverage(covered=sum(1 for r in table if r.covered), total=len(rows), rows=table)

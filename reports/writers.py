@@ -1,0 +1,36 @@
+"""Every report file a run writes, and the check that it can be written before the run starts."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.engine.results import RunResult
+from harness.errors import UsageError
+from harness.redact import Redactor
+from reports.allure_report import write_allure
+from reports.json_report import write_json
+from reports.junit import write_junit
+
+
+def check_writable(directory: Path, what: str) -> None:
+    """Create ``directory`` now: a report that cannot be written is a one-line error before the run,
+    not a traceback after it (with the run's result lost)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"cannot write {what} to {directory}: not a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} to {directory}: {exc.strerror or exc}") from None
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"cannot write {what} to {directory}: permission denied")
+
+
+def write_reports(run: RunResult, redactor: Redactor, *, report_dir: Path | None = None,
+                  json_path: Path | None = None) -> None:
+    """``json_path``: the JSON result alone; ``report_dir``: result.json, junit.xml and allure-results."""
+    if json_path:
+        write_json(run, json_path, redactor)
+    if report_dir:
+        write_json(run, report_dir / "result.json", redactor)
+        write_junit(run, report_dir / "junit.xml", redactor)
+        write_allure(run, report_dir / "allure-results", redactor)
