@@ -1,7 +1,7 @@
 """Errors the harness reports to its user, each mapped to a CLI exit code.
 
 Exit codes: 0 all checks passed, 1 a check failed, 2 usage or target error (one-line cause), 130
-interrupted (harness.cli).
+interrupted, 143 terminated by SIGTERM (harness.cli).
 """
 from __future__ import annotations
 
@@ -38,3 +38,12 @@ class PortInUse(TargetError):
 
 class BrowserUnavailable(HarnessError):
     """No usable Chromium: neither /usr/bin/chromium nor Playwright's own browser could be launched."""
+
+
+class TargetDied(TargetError):
+    """The target stopped serving in the middle of a run (its process exited, or a ``url:`` server no
+    longer answers): the run ends, the report keeps what ran and names the cause."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The harness got SIGTERM (what CI sends on cancel): handled like Ctrl-C, exit code 143."""

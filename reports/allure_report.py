@@ -23,14 +23,41 @@ predicted; ``info`` is a nemesis fault that did what it was asked; ``pending`` (
 the scenario timed out) is broken."""
 
 
+ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment*")
+"""What allure-commons writes; removed before a run's results go into a re-used folder."""
+
+
 def write_allure(result: RunResult, directory: Path, redactor: Redactor) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
+    _remove_previous_results(directory)
     logger = AllureFileLogger(str(directory))
     start = 0
     for scenario in result.scenarios:
         start += 1
         logger.report_result(_test_result(scenario, logger, redactor, start))
+    if result.cause is not None:
+        logger.report_result(_run_result(result, redactor))
     return directory
+
+
+def _remove_previous_results(directory: Path) -> None:
+    """A re-used ``--report`` folder must not show the previous run's results beside this run's."""
+    for pattern in ALLURE_FILES:
+        for stale in directory.glob(pattern):
+            if stale.is_file():
+                stale.unlink(missing_ok=True)
+
+
+def _run_result(result: RunResult, redactor: Redactor) -> TestResult:
+    """The run's own cause (target died, interrupted, …) as a broken test named ``run``."""
+    assert result.cause is not None
+    cause = result.cause
+    message = f"{cause.kind}: {cause.message}" + (f" (during {cause.scenario})" if cause.scenario else "")
+    return TestResult(
+        uuid=str(uuid.uuid4()), name=f"run: {cause.kind}", fullName="run", historyId="run", testCaseId="run",
+        status=Status.BROKEN, statusDetails=StatusDetails(message=redactor.redact_text(message)),
+        labels=[Label(name="suite", value="filament-sync-harness"), Label(name="feature", value="run")],
+    )
 
 
 def _test_result(scenario: ScenarioResult, logger: AllureFileLogger, redactor: Redactor, index: int) -> TestResult:

@@ -57,6 +57,10 @@ class Console:
         coverage = f", rows covered {run.coverage.covered}/{run.coverage.total}" if run.coverage else ""
         if run.interrupted:
             coverage += ", INTERRUPTED before the end"
+        if run.cause is not None:
+            during = f" (during {run.cause.scenario})" if run.cause.scenario else ""
+            self.out.print(self.redactor.redact_text(f"run {run.cause.kind}: {run.cause.message}{during}"),
+                           markup=False)
         self.out.print(f"{summary.passed} passed, {summary.failed} failed, {summary.error} errors, "
                        f"{summary.skipped} skipped in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
 

@@ -18,6 +18,11 @@ def write_json(result: RunResult, path: Path, redactor: Redactor) -> Path:
 def write_json_data(data: Any, path: Path) -> None:
     """Write through a temporary file so an interrupted run never leaves half a JSON document."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"  # fails before any file exists
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # never leave a stray .tmp beside the result
+        raise

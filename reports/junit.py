@@ -9,17 +9,21 @@ from harness.engine.results import RunResult, ScenarioResult
 
 
 def write_junit(result: RunResult, path: Path, redactor: Redactor) -> Path:
+    run_case = _run_case(result, redactor)
+    extra = 1 if run_case is not None else 0
     suite = ET.Element("testsuite", {
         "name": "filament-sync-harness",
-        "tests": str(result.summary.total),
+        "tests": str(result.summary.total + extra),
         "failures": str(result.summary.failed),
-        "errors": str(result.summary.error),
+        "errors": str(result.summary.error + extra),
         "skipped": str(result.summary.skipped),
         "time": f"{result.duration_s:.3f}",
         "timestamp": result.started_at,
     })
     for scenario in result.scenarios:
         suite.append(_testcase(scenario, redactor))
+    if run_case is not None:
+        suite.append(run_case)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
     return path
@@ -36,4 +40,19 @@ def _testcase(scenario: ScenarioResult, redactor: Redactor) -> ET.Element:
         error.text = redactor.redact_text(scenario.error or "")
     elif scenario.status == "skipped":
         ET.SubElement(case, "skipped", {"message": redactor.redact_text(scenario.error or "skipped")})
+    return case
+
+
+def _run_case(result: RunResult, redactor: Redactor) -> ET.Element | None:
+    """The run's own cause (target died, interrupted, …) as an error testcase named ``run``; also any
+    non-passing run whose scenarios alone would read green (so a CI gate never shows it as passed)."""
+    if result.cause is None and (result.status == "passed" or result.summary.failed or result.summary.error):
+        return None
+    message = (f"{result.cause.kind}: {result.cause.message}" if result.cause
+               else f"the run's status is {result.status}")
+    case = ET.Element("testcase", {"classname": "run", "name": "run", "time": f"{result.duration_s:.3f}"})
+    error = ET.SubElement(case, "error", {"message": redactor.redact_text(message),
+                                          "type": result.cause.kind if result.cause else result.status})
+    error.text = redactor.redact_text(message + (f" (during {result.cause.scenario})"
+                                                 if result.cause and result.cause.scenario else ""))
     return case

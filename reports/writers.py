@@ -25,6 +25,14 @@ def check_writable(directory: Path, what: str) -> None:
         raise UsageError(f"cannot write {what} to {directory}: permission denied")
 
 
+def check_file_writable(path: Path, what: str) -> None:
+    """``path`` names a file that can be (over)written: its folder is created now, and a path that is a
+    folder is refused before the run (it used to lose the whole run's result at the end)."""
+    if path.is_dir():
+        raise UsageError(f"cannot write {what} to {path}: it is a directory; name a file, e.g. {path / 'result.json'}")
+    check_writable(path.parent, what)
+
+
 def write_reports(run: RunResult, redactor: Redactor, *, report_dir: Path | None = None,
                   json_path: Path | None = None) -> None:
     """``json_path``: the JSON result alone; ``report_dir``: result.json, junit.xml and allure-results."""

@@ -14,7 +14,7 @@ from harness.model.mutations import Mutation, WhoAmI
 from harness.model.sandbox import Sandbox
 from harness.engine.scenario import ScenarioSpec
 from harness.engine.seeding import seed_plan
-from harness.engine.steps import Connect, Disconnect, Subscribe, resolve_step
+from harness.engine.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
 
 NAMESPACE = "dry"
 
@@ -45,17 +45,34 @@ def dry_run(spec: ScenarioSpec) -> DryRun:
     out = DryRun()
     for index, step in enumerate(spec.steps):
         action = resolve_step(spec.id, index, step, NAMESPACE)
+        where = f"scenario {spec.id!r}, step {index} ({step.do})"
         if isinstance(action, Mutation):
             _mutate(sb, spec.id, action, step.expect, out)
         elif isinstance(action, Subscribe):
-            for conn in conns[action.client]:
+            for conn in _client(conns, action.client, where):
                 sb.subscribe(conn, action.channel)
         elif isinstance(action, Connect):
-            known = conns[action.client]
+            known = _client(conns, action.client, where)
             known += _connect(sb, action.client, _user(spec, action.client), 1, first=len(known))
         elif isinstance(action, Disconnect):
-            sb.close(conns[action.client][action.index])
+            known = _client(conns, action.client, where)
+            if not 0 <= action.index < len(known):
+                raise ScenarioError(f"{where}: client {action.client!r} has no connection #{action.index}")
+            sb.close(known[action.index])
+        elif isinstance(action, (Nemesis, UiCheck)) and action.client is not None:
+            _client(conns, action.client, where)
+        if step.via is not None:
+            _client(conns, step.via, where)
     return out
+
+
+def _client(conns: dict[str, list[str]], label: str, where: str) -> list[str]:
+    """The connections of client ``label``; an unknown label is the scenario's error, named."""
+    try:
+        return conns[label]
+    except KeyError:
+        known = ", ".join(sorted(conns)) or "none"
+        raise ScenarioError(f"{where}: no client labelled {label!r} (clients: {known})") from None
 
 
 def _connect(sb: Sandbox, label: str, user: str, count: int, first: int = 0) -> list[str]:

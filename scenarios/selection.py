@@ -5,7 +5,7 @@ import fnmatch
 from pathlib import Path
 from typing import Sequence
 
-from harness.engine.scenario import load_scenario_file
+from harness.engine.scenario import ScenarioSpec, load_scenario_file
 from harness.engine.suite import Entry
 from harness.errors import ScenarioError, UsageError
 
@@ -16,7 +16,7 @@ def select_entries(patterns: Sequence[str], files: Sequence[Path], *, deep: bool
 
     entries: list[Entry] = list(catalogue(deep=deep, seed=seed))
     for path in files:
-        entries += load_scenario_file(path)
+        entries += validated(path, load_scenario_file(path))
     _reject_duplicate_ids(entries)
     if not patterns:
         return entries
@@ -32,3 +32,19 @@ def _reject_duplicate_ids(entries: Sequence[Entry]) -> None:
         if entry.id in seen:
             raise ScenarioError(f"two scenarios share the id {entry.id!r}")
         seen.add(entry.id)
+
+
+def validated(path: Path, specs: list[ScenarioSpec]) -> list[ScenarioSpec]:
+    """Every scenario of a file, dry-run against the model before any target starts: unknown actions,
+    parameters, actors, clients and aliases are one error naming the file and the step, not a crash
+    after earlier scenarios ran."""
+    from scenarios.dryrun import dry_run
+
+    for spec in specs:
+        try:
+            dry_run(spec)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{path}: {exc}") from None
+        except Exception as exc:  # the model refused the scenario in a way it has no message for
+            raise ScenarioError(f"{path}: scenario {spec.id!r} cannot run: {type(exc).__name__}: {exc}") from None
+    return specs

@@ -21,7 +21,12 @@ from harness.commands.options import (
     EXIT_CHECK_FAILED, EXIT_OK, add_target_options, non_negative_float, non_negative_int, positive_float,
 )
 from harness.engine.browser_observers import LazyBrowsers
-from harness.engine.results import RunOptionsRecord, RunResult, ScenarioResult, TargetRecord, latency_stats
+from harness.commands.interrupts import Stopping, run_until_signalled
+from harness.commands.run_cause import run_cause
+from harness.engine.crash import one_line_cause, traceback_text, write_traceback
+from harness.engine.results import (
+    RunCause, RunOptionsRecord, RunResult, ScenarioResult, TargetRecord, latency_stats,
+)
 from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.engine.suite import coverage, run_entries, summarise, with_extra_observers
 from harness.errors import BrowserUnavailable, HarnessError, TargetError, UsageError
@@ -30,7 +35,7 @@ from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
 from harness.targets.factory import make_target
 from reports.console import Console
-from reports.writers import check_writable, write_reports
+from reports.writers import check_file_writable, check_writable, write_reports
 from scenarios.selection import select_entries
 
 
@@ -58,14 +63,23 @@ def register(commands: Any) -> None:
                           "deferred (Filament with Postgres: only after a restart)")
     run.add_argument("--deep", action="store_true", help="long randomised runs instead of the bounded CI run")
     run.add_argument("--report", type=Path, metavar="DIR", help="write result.json, junit.xml, allure-results here")
-    run.add_argument("--json", type=Path, metavar="FILE", help="write the JSON result to FILE")
+    run.add_argument("--json", type=json_file, metavar="FILE", help="write the JSON result to FILE")
     run.add_argument("--artefacts", choices=("failures", "always"), default="failures",
                      help="when to keep browser screenshots and traces (default: failures)")
     run.set_defaults(func=_cmd_run)
 
 
+def json_file(text: str) -> Path:
+    """``--json FILE``: a directory is refused at once, not after the whole run."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory; name a file, e.g. {path / 'result.json'}")
+    return path
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    result = asyncio.run(run_suite(RunOptions.from_args(args)))
+    options = RunOptions.from_args(args)
+    result = run_until_signalled(lambda stopping: run_suite(options, stopping=stopping))
     return EXIT_OK if result.status == "passed" else EXIT_CHECK_FAILED
 
 
@@ -106,30 +120,31 @@ class RunOptions:
         return self.seed if self.seed is not None else random.SystemRandom().randrange(2**31)
 
 
-async def run_suite(options: RunOptions, console: Console | None = None) -> RunResult:
+async def run_suite(options: RunOptions, console: Console | None = None, *,
+                    stopping: Stopping | None = None) -> RunResult:
     redactor = Redactor()
     restore_logging = install_log_redaction(redactor)
     try:
-        return await _run_suite(options, console or Console(redactor=redactor), redactor)
+        return await _run_suite(options, console or Console(redactor=redactor), redactor, stopping or Stopping())
     finally:
         restore_logging()
 
 
-async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) -> RunResult:
+async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, stopping: Stopping) -> RunResult:
     seed = options.resolved_seed()
     entries = select_entries(options.scenario_patterns, options.scenario_files, deep=options.deep, seed=seed)
     entries = [with_extra_observers(entry, options.sim_clients) for entry in entries]
     if options.report_dir:
         check_writable(options.report_dir, "the report")
     if options.json_path:
-        check_writable(options.json_path.parent, "the JSON result")
+        check_file_writable(options.json_path, "the JSON result")
     target = build_target(options)
     await target.start_cleanly()  # a target that cannot start is a one-line error, with no report to write
     description = target.description  # now: a stopped target no longer knows its port and database
     console.start(target_spec=options.target, count=len(entries), seed=seed)
     started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
     results: list[ScenarioResult] = []
-    crash: TargetError | BrowserUnavailable | None = None
+    crash: HarnessError | None = None
     interrupted = False
     browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
         if options.browsers else None
@@ -139,14 +154,22 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) 
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
         raise
+    except Exception as exc:  # noqa: BLE001 - a harness bug outside any scenario: reported, never a pass
+        crash = HarnessError(one_line_cause(exc))
+        write_traceback(runner.options.artefacts_dir, "run", traceback_text(exc), redactor)
     finally:
-        if browsers is not None:
-            await browsers.close()
-        await target.stop()
-        run = assemble(options, description, results, seed, started_wall, time.monotonic() - started, crash,
-                       interrupted, runner.latency_samples)
-        write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path)
-        console.summary(run)
+        # The report first: a second Ctrl-C or SIGTERM during the (bounded) cleanup cannot lose it.
+        try:
+            cause = run_cause(crash, interrupted and (stopping.kind or "interrupted"), target,
+                              running=entries[len(results)].id if interrupted and len(results) < len(entries) else None)
+            run = assemble(options, description, results, seed, started_wall, time.monotonic() - started, crash,
+                           interrupted, runner.latency_samples, cause=cause)
+            write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path)
+            console.summary(run)
+        finally:
+            if browsers is not None:
+                await browsers.close()
+            await target.stop()
     if crash is not None:
         raise crash
     return run
@@ -178,11 +201,12 @@ def build_target(options: RunOptions) -> Target:
 
 def assemble(options: RunOptions, description: str, results: list[ScenarioResult], seed: int,
              started: dt.datetime, duration: float, crash: HarnessError | None,
-             interrupted: bool = False, samples: Sequence[LatencySample] = ()) -> RunResult:
+             interrupted: bool = False, samples: Sequence[LatencySample] = (), *,
+             cause: RunCause | None = None) -> RunResult:
     summary = summarise(results)
-    status = "error" if crash or interrupted or summary.error else ("failed" if summary.failed else "passed")
+    status = "error" if crash or interrupted or cause or summary.error else ("failed" if summary.failed else "passed")
     return RunResult(
-        status=status, interrupted=interrupted, started_at=started.isoformat(timespec="seconds"),
+        status=status, interrupted=interrupted, cause=cause, started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3), target=TargetRecord(spec=options.target, description=description),
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,

@@ -12,9 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.checks.types import CheckFailure, LatencySample
+from harness.engine.evidence_depth import bounded_depth
 from harness.model.world import LegacyOverrideMode
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 ScenarioStatus = Literal["passed", "failed", "error", "skipped"]
 RunStatus = Literal["passed", "failed", "error"]
@@ -137,12 +138,35 @@ class RunSummary(_Model):
     failures_by_check: dict[str, int] = Field(default_factory=dict)
 
 
+RunCauseKind = Literal["target_died", "target_error", "browser_unavailable", "interrupted", "terminated",
+                       "harness_overloaded", "harness_crashed"]
+
+
+class RunCause(_Model):
+    """Since 1.2: why the run as a whole did not end normally (a scenario's own problems stay in its
+    ``error``). Every writer shows it: the console's last lines, a ``run`` error testcase in JUnit and a
+    broken ``run`` test in Allure, so no report of such a run can read as passed."""
+
+    kind: RunCauseKind
+    """``target_died`` (its process exited or a ``url:`` server stopped answering), ``target_error``
+    (another target problem that ended the run), ``browser_unavailable``, ``interrupted`` (Ctrl-C),
+    ``terminated`` (SIGTERM, what CI sends on cancel), ``harness_overloaded`` (the harness could not
+    keep up, e.g. its event loop was blocked), ``harness_crashed`` (a bug of the harness outside any
+    scenario)."""
+    message: str
+    """One line."""
+    scenario: str | None = None
+    """The scenario running when it happened, if any."""
+
+
 class RunResult(_Model):
     schema_version: str = SCHEMA_VERSION
     tool: str = "filament-sync-harness"
     status: RunStatus
     interrupted: bool = False
-    """The run was stopped (Ctrl-C) before every scenario ran; its status is then ``error``."""
+    """The run was stopped (Ctrl-C or SIGTERM) before every scenario ran; its status is then ``error``."""
+    cause: RunCause | None = None
+    """Since 1.2: why the run ended early or abnormally; set whenever it did (status is then ``error``)."""
     started_at: str
     """ISO 8601, UTC."""
     duration_s: float
@@ -166,9 +190,9 @@ def failure_record(failure: CheckFailure) -> FailureRecord:
         event_type=failure.event_type,
         connection=failure.conn,
         client=failure.client,
-        expected=failure.expected,
-        observed=failure.observed,
-        details=dict(failure.details),
+        expected=bounded_depth(failure.expected),
+        observed=bounded_depth(failure.observed),
+        details=bounded_depth(dict(failure.details)),
     )
 
 

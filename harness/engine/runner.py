@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from harness.engine.artefacts import safe_name, scenario_dir, write_histories
+from harness.engine.crash import one_line_cause, traceback_text, write_traceback
 from harness.engine.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
@@ -139,6 +140,8 @@ class ScenarioSession:
         """Set by the runner: receives this scenario's latency samples for the run-level figures."""
         self.artefacts: list[ArtefactRecord] = []
         self.error: str | None = None
+        self.crash_traceback: str | None = None
+        """The full traceback of a harness crash inside this scenario, saved as an artefact."""
         self._started = self.clock()
         self._steps = 0
         self._closed = False
@@ -157,7 +160,11 @@ class ScenarioSession:
                 if self.options.stop_on and any(f.check == self.options.stop_on for f in failures):
                     break
 
-        await self._guarded(everything())
+        try:
+            await self._guarded(everything())
+        except asyncio.CancelledError:  # Ctrl-C or SIGTERM: no result, but no client left open either
+            await self._close()
+            raise
         return await self.finish()
 
     async def start(self) -> None:
@@ -192,9 +199,12 @@ class ScenarioSession:
             self.on_latencies(self.latencies)  # run-level figures: injected latency would dominate them
         keep = self.options.artefacts_dir and (result.status != "passed" or self.options.keep_artefacts == "always")
         result.artefacts += self.artefacts
+        if self.crash_traceback is not None:
+            result.artefacts += write_traceback(self.options.artefacts_dir, self.spec.id, self.crash_traceback,
+                                                self.redactor)
         if keep:
             directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
-            result.artefacts += write_histories(directory, self.recorder, self.redactor)
+            result.artefacts += _histories_or_nothing(directory, self.recorder, self.redactor)
             for browser in self.browser_observers.values():
                 result.artefacts += [ArtefactRecord(kind=kind, path=str(path), client=browser.spec.label)
                                      for kind, path in await _quietly_list(browser.save_artefacts(directory))]
@@ -214,14 +224,20 @@ class ScenarioSession:
             self.error = str(exc)
         except TimeoutError:
             self.error = f"scenario did not finish within {self.options.scenario_timeout_s:.0f} s"
-        except (ScenarioError, BrowserUnavailable):  # the run cannot go on: the caller reports it
+        except BrowserUnavailable:  # the run cannot go on: the caller reports it
             await self._close()
             raise
+        except ScenarioError as exc:  # this scenario cannot be performed as written; the next ones can
+            self.error = f"scenario error: {str(exc).splitlines()[0]}"
         except HarnessError as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, TargetError) and not self.target.alive():
                 await self._close()
                 raise
+        except Exception as exc:  # noqa: BLE001 - a crash is this scenario's error, never a silent pass
+            log.debug("scenario %s crashed", self.spec.id, exc_info=True)
+            self.error = one_line_cause(exc)
+            self.crash_traceback = traceback_text(exc)
 
     # ---- seeding ----------------------------------------------------------------------------------
 
@@ -686,6 +702,14 @@ def _dedupe(failures: list[CheckFailure]) -> list[CheckFailure]:
             seen.add(key)
             out.append(failure)
     return out
+
+
+def _histories_or_nothing(directory: Path, recorder: Recorder, redactor: Redactor) -> list[ArtefactRecord]:
+    try:
+        return write_histories(directory, recorder, redactor)
+    except (OSError, ValueError, RecursionError) as exc:  # evidence lost must not turn into a crash
+        log.warning("histories of %s not written: %r", directory.name, exc)
+        return []
 
 
 async def _quietly_list(awaitable: Any) -> list[Any]:

@@ -178,10 +178,14 @@ def load_scenario_file(path: Path) -> list[ScenarioSpec]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     try:
         document = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from exc
+    except RecursionError:  # a 5,000-deep document: no scenario nests like that
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario file") from None
     items = document.get("scenarios", [document]) if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise ScenarioError(f"{path}: expected a scenario object or {{'scenarios': [...]}}")
@@ -191,6 +195,8 @@ def load_scenario_file(path: Path) -> list[ScenarioSpec]:
 def _validate(path: Path, index: int, item: Any) -> ScenarioSpec:
     try:
         return ScenarioSpec.model_validate(item)
+    except RecursionError:
+        raise ScenarioError(f"{path}: scenario #{index}: nested too deeply to be a scenario") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"

@@ -6,6 +6,7 @@ below. Unknown names and bad parameters become a ScenarioError naming the scenar
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -93,12 +94,22 @@ def resolve_step(scenario_id: str, index: int, step: StepSpec, namespace: str) -
 
 
 @functools.lru_cache(maxsize=None)
+def _parameters(cls: type) -> frozenset[str]:
+    """The names a step may give ``cls`` (its init fields; ``actor`` included for mutations)."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+@functools.lru_cache(maxsize=None)
 def _adapter(cls: type) -> TypeAdapter[Any]:
     """Building a TypeAdapter costs about a millisecond; the randomised run resolves thousands of steps."""
     return TypeAdapter(cls)
 
 
 def _build(cls: type, params: dict[str, Any], where: str) -> Any:
+    unknown = sorted(set(params) - _parameters(cls))
+    if unknown:  # a misspelt parameter would otherwise be dropped and the step test something else
+        known = ", ".join(sorted(_parameters(cls)))
+        raise ScenarioError(f"{where}: unknown parameter {unknown[0]!r}; known: {known}")
     try:
         return _adapter(cls).validate_python(params)
     except ValidationError as exc:

@@ -1,7 +1,8 @@
 """A suite: the selected catalogue entries run one after another against one target.
 
-A scenario that fails is recorded and the suite goes on; a target that dies, or a browser that cannot
-start, ends the suite with the error returned (the caller reports what ran, then the cause).
+A scenario that fails is recorded and the suite goes on; so is one that crashes (status ``error``, its
+one-line cause, the traceback as an artefact). A target that dies, or a browser that cannot start,
+ends the suite with the error returned (the caller reports what ran, then the cause).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Literal, Protocol, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS
 from harness.engine.results import Coverage, RowCoverage, RunSummary, ScenarioResult
+from harness.engine.crash import one_line_cause, traceback_text, write_traceback
+from harness.engine.liveness import TargetDied, target_gone
 from harness.engine.runner import ScenarioRunner
 from harness.engine.scenario import ClientSpec, ScenarioSpec
 from harness.errors import BrowserUnavailable, TargetError
@@ -58,12 +61,22 @@ async def run_entries(entries: Sequence[Entry], runner: ScenarioRunner, *, brows
                 results.append(not_run(entry, "error", str(exc).splitlines()[0]))
                 progress.end(results[-1])
                 return exc
+            except Exception as exc:  # noqa: BLE001 - a crash is this entry's error; the suite goes on
+                result = crashed(entry, exc, runner)
         results.append(result)
         progress.end(result)
-        if not runner.target.alive():
-            return TargetError(f"the target died during scenario {entry.id!r}; last output:\n"
-                               f"{runner.target.log_tail(15)}")
+        gone = await target_gone(runner.target)
+        if gone is not None:
+            return TargetDied(f"the target died during scenario {entry.id!r}: {gone}")
     return None
+
+
+def crashed(entry: Entry, exc: BaseException, runner: ScenarioRunner) -> ScenarioResult:
+    """An entry that raised instead of returning its result: ``error`` with the one-line cause, and the
+    traceback beside the report."""
+    result = not_run(entry, "error", one_line_cause(exc))
+    result.artefacts += write_traceback(runner.options.artefacts_dir, entry.id, traceback_text(exc), runner.redactor)
+    return result
 
 
 def needs_restart(entry: Entry) -> bool:

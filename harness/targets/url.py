@@ -11,9 +11,10 @@ layout); the gateway is then derived from the origin (``wss://chat.example/gatew
 """
 from __future__ import annotations
 
-from harness.errors import TargetError, UsageError
+from harness.errors import TargetError
 from harness.redact import Redactor
 from harness.targets.base import AtUrl, Target, host_port_of, wait_ready
+from harness.targets.urls import checked_http_url
 
 __all__ = ["UrlTarget"]
 
@@ -30,8 +31,7 @@ class UrlTarget(AtUrl, Target):
         ready_timeout: float = 5.0,
         redactor: Redactor | None = None,
     ) -> None:
-        if not url or "://" not in url or not url.split("://", 1)[0] in ("http", "https"):
-            raise UsageError(f"url: targets need an http(s) URL, e.g. url:http://127.0.0.1:3000 (got {url!r})")
+        checked_http_url(url, what="url: target")
         host_port_of(url)
         self._url = url.rstrip("/")
         self._gateway_url = gateway_url
