@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import datetime as dt
 import random
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,7 +184,18 @@ def runner_options(options: RunOptions, seed: int) -> RunnerOptions:
                          legacy_overrides=options.legacy_overrides,
                          disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
                          keep_artefacts="always" if options.artefacts == "always" else "failures",
-                         namespace=f"{seed % 46656:03x}{random.Random(seed).randrange(4096):03x}")
+                         namespace=run_namespace())
+
+
+def run_namespace() -> str:
+    """Six random base-36 characters, fresh for every run, in every username the run registers.
+
+    Not derived from the seed: a persistent ``url:`` target keeps the accounts of earlier runs, and the
+    same ``--seed`` twice would register the same names again (the server keeps the first password,
+    REST.md §6.1, so every login of the second run failed). The seed decides the steps, never the
+    names; the length is fixed, so username validity (and with it every verdict) stays reproducible."""
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(6))
 
 
 def build_target(options: RunOptions) -> Target:

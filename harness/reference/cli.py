@@ -22,6 +22,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="activate a planted fault (repeatable)")
     parser.add_argument("--list-faults", action="store_true", help="list the available faults and exit")
     parser.add_argument("--json", action="store_true", help="with --list-faults: print JSON")
+    parser.add_argument("--filament-limits", action="store_true",
+                        help="keep Filament's own REST rate limits (default: limits relaxed for harness runs, "
+                             "which register many users from one address)")
+
+
+HARNESS_FRIENDLY_LIMITS: dict[str, Any] = {
+    "rate_limit_requests_per_minute": 1_000_000,
+    "auth_route_requests_per_minute": 1_000_000,
+    "directory_join_requests_per_minute_per_ip": 1_000_000,
+}
+"""What ``serve-reference`` relaxes unless ``--filament-limits``: the same three limiters the harness's own
+reference target relaxes (harness.targets.reference.HARNESS_REFERENCE_CONFIG), so that the README's
+``serve-reference`` + ``run --target url:…`` pairing is not refused with 429s. A config file or a
+``FILAMENT_*`` variable still wins."""
 
 
 def _list_faults(as_json: bool) -> int:
@@ -47,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {"host": args.host, "port": args.port, "db": args.db, "faults": args.fault or None}
     try:
-        config = load_config(args.config, overrides)
+        base = {} if getattr(args, "filament_limits", False) else HARNESS_FRIENDLY_LIMITS
+        config = load_config(args.config, overrides, base=base)
         FaultSet(config.faults)
     except (ConfigError, UnknownFault) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)

@@ -249,7 +249,9 @@ class ReferenceTarget(Target):
             self._tmpdir = None
 
     def _argv(self, port: int, db: Path, config_file: Path | None) -> list[str]:
-        argv = [self.python, "-m", REFERENCE_MODULE, "--host", self.host, "--port", str(port), "--db", str(db)]
+        # --filament-limits: this target passes its own limits (self.config); the server adds none of its own.
+        argv = [self.python, "-m", REFERENCE_MODULE, "--host", self.host, "--port", str(port), "--db", str(db),
+                "--filament-limits"]
         if config_file is not None:
             argv += ["--config", str(config_file)]
         for fault in self.faults:

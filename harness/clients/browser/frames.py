@@ -1,4 +1,5 @@
-"""Frame recording: every WebSocket the page opens, every frame it receives and sends, every close.
+"""Frame recording: every gateway WebSocket the page opens, every frame it receives and sends, every close.
+Other sockets the page opens (a dev server's hot-reload socket) are listed, never recorded as connections.
 
 Playwright reports sockets, frames and closes but not who closed a socket nor its close code, so a small
 page script (:data:`_SOCKET_PROBE`) wraps ``window.WebSocket`` and reports both back. The recording
@@ -12,13 +13,14 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from harness.clients.browser.errors import BrowserTimeout
 from harness.clients.gateway import parse_envelope
 from harness.history import ConnectionClosed, ConnectionId, ReceivedFrame
 from harness.redact import Redactor
 
-__all__ = ["SentFrame", "BrowserSocket", "FrameRecording"]
+__all__ = ["SentFrame", "BrowserSocket", "FrameRecording", "is_gateway_url", "GATEWAY_PATH"]
 
 _SOCKET_PROBE = """
 (() => {
@@ -78,6 +80,15 @@ class BrowserSocket:
         return any(f.event_type == event_type for f in self.frames)
 
 
+GATEWAY_PATH = "/gateway/ws"
+"""GATEWAY.md §1: the gateway's path, at the origin (a web client behind a proxy keeps it)."""
+
+
+def is_gateway_url(url: str) -> bool:
+    """Whether a WebSocket the page opened is the Filament gateway (and not, e.g., Vite's HMR socket)."""
+    return urlsplit(url).path.rstrip("/") == GATEWAY_PATH
+
+
 def _payload_text(payload: str | bytes) -> tuple[str, bool]:
     """A frame's payload as text, and whether it was binary (decoded leniently: it is only recorded)."""
     if isinstance(payload, str):
@@ -107,6 +118,10 @@ class FrameRecording:
 
     def _init_recording(self) -> None:
         self.sockets: list[BrowserSocket] = []
+        """The page's gateway sockets only (GATEWAY.md §1: path ``/gateway/ws``)."""
+        self.other_sockets: list[str] = []
+        """Redacted URLs of every other WebSocket the page opened (a dev server's hot-reload socket, an
+        analytics beacon): not the gateway, so not recorded as a connection nor judged."""
         # Set on any socket activity; the bounded waits below sleep on it instead of polling blindly.
         self._activity = asyncio.Event()
         self._on_socket: list[Callable[[BrowserSocket], None]] = []
@@ -153,6 +168,9 @@ class FrameRecording:
 
     # ------------------------------------------------------------------------------- sockets
     def _on_websocket(self, ws: Any) -> None:
+        if not is_gateway_url(ws.url):
+            self.other_sockets.append(self.redactor.redact_url(ws.url))
+            return
         sock = BrowserSocket(conn=f"{self.label}/ws{len(self.sockets)}", url=self.redactor.redact_url(ws.url),
                              opened_at=self.clock(), raw_url=ws.url)
         self.sockets.append(sock)

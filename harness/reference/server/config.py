@@ -147,9 +147,11 @@ def load_config(
     file: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    base: Mapping[str, Any] | None = None,
 ) -> ServerConfig:
-    """Build the effective configuration; raises ConfigError with a one-line message."""
-    merged: dict[str, Any] = {}
+    """Build the effective configuration; raises ConfigError with a one-line message. ``base`` sits under
+    everything else (the file, the environment and ``overrides`` all win over it)."""
+    merged: dict[str, Any] = dict(base or {})
     if file:
         merged.update(_read_file(file))
     merged.update(_env_overrides(os.environ if environ is None else environ))
