@@ -93,4 +93,6 @@ def _attach_file(logger: AllureFileLogger, path: Path, kind: str) -> Attachment:
     source = f"{uuid.uuid4()}-attachment{path.suffix}"
     logger.report_attached_file(str(path), source)
     mime = {"screenshot": "image/png", "trace": "application/zip"}.get(kind, "application/json")
+    if path.suffix == ".txt":  # a crash's traceback
+        mime = "text/plain"
     return Attachment(name=f"{kind}: {path.name}", source=source, type=mime)

@@ -20,9 +20,20 @@ def one_line_cause(exc: BaseException) -> str:
     """``harness crashed: KeyError: 'guild_id'`` — the exception's type and the first line of its text."""
     text = str(exc).strip().splitlines()
     detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:  # where it broke, so the one line already points at the code that met the surprise
+        detail += f" (at {_short_path(frames[-1].filename)}:{frames[-1].lineno})"
     if len(detail) > MAX_CAUSE_CHARS:
         detail = detail[: MAX_CAUSE_CHARS - 1] + "…"
     return f"harness crashed: {detail}"
+
+
+def _short_path(filename: str) -> str:
+    parts = Path(filename).parts
+    for root in ("harness", "scenarios", "contracts", "reports", "fixtures"):
+        if root in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(root):])
+    return Path(filename).name
 
 
 def traceback_text(exc: BaseException) -> str:
