@@ -7,12 +7,14 @@ agrees with the model, and no mutation is predicted to emit nothing by accident.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from harness.errors import ScenarioError
 from harness.model.mutations import Mutation, WhoAmI
 from harness.model.sandbox import Sandbox
-from harness.engine.scenario import ScenarioSpec
+from harness.engine.scenario import ScenarioSpec, StepSpec
 from harness.engine.seeding import seed_plan
 from harness.engine.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
 
@@ -32,38 +34,60 @@ def dry_run(spec: ScenarioSpec) -> DryRun:
     """Run ``spec`` offline; raises ``ScenarioError`` where the real runner would."""
     sb = Sandbox(deliver=False)
     plan = seed_plan(spec.world, NAMESPACE)
-    for registration in plan.registrations:
-        sb.setup(registration)
-        sb.setup(WhoAmI(registration.actor))
-    for mutation in plan.mutations:
-        sb.setup(mutation)
+    with _located(f"scenario {spec.id!r}, world"):
+        for registration in plan.registrations:
+            sb.setup(registration)
+            sb.setup(WhoAmI(registration.actor))
+        for mutation in plan.mutations:
+            sb.setup(mutation)
     conns = {client.label: _connect(sb, client.label, client.user, client.connections) for client in spec.clients}
     for client in spec.clients:
         for guild_channel in client.subscribe:
             for conn in conns[client.label]:
-                sb.subscribe(conn, guild_channel.split("/")[1])
+                with _located(f"scenario {spec.id!r}, client {client.label!r}, subscribe {guild_channel!r}"):
+                    sb.subscribe(conn, guild_channel.split("/")[1])
     out = DryRun()
     for index, step in enumerate(spec.steps):
-        action = resolve_step(spec.id, index, step, NAMESPACE)
         where = f"scenario {spec.id!r}, step {index} ({step.do})"
-        if isinstance(action, Mutation):
-            _mutate(sb, spec.id, action, step.expect, out)
-        elif isinstance(action, Subscribe):
-            for conn in _client(conns, action.client, where):
-                sb.subscribe(conn, action.channel)
-        elif isinstance(action, Connect):
-            known = _client(conns, action.client, where)
-            known += _connect(sb, action.client, _user(spec, action.client), 1, first=len(known))
-        elif isinstance(action, Disconnect):
-            known = _client(conns, action.client, where)
-            if not 0 <= action.index < len(known):
-                raise ScenarioError(f"{where}: client {action.client!r} has no connection #{action.index}")
-            sb.close(known[action.index])
-        elif isinstance(action, (Nemesis, UiCheck)) and action.client is not None:
-            _client(conns, action.client, where)
-        if step.via is not None:
-            _client(conns, step.via, where)
+        with _located(where):
+            _step(sb, spec, conns, index, step, where, out)
     return out
+
+
+@contextmanager
+def _located(where: str) -> Iterator[None]:
+    """A model error that does not say where it happened gets ``where`` in front."""
+    try:
+        yield
+    except ScenarioError as exc:
+        if str(exc).startswith("scenario "):
+            raise
+        raise ScenarioError(f"{where}: {exc}") from None
+
+
+def _step(sb: Sandbox, spec: ScenarioSpec, conns: dict[str, list[str]], index: int, step: StepSpec, where: str,
+          out: DryRun) -> None:
+    action = resolve_step(spec.id, index, step, NAMESPACE)
+    if isinstance(action, Mutation):
+        if action.actor not in spec.world.users:  # the runner has no session to act with
+            raise ScenarioError(f"{where}: actor {action.actor!r} is not a user of the world "
+                                f"(users: {', '.join(spec.world.users)})")
+        _mutate(sb, spec.id, action, step.expect, out)
+    elif isinstance(action, Subscribe):
+        for conn in _client(conns, action.client, where):
+            sb.subscribe(conn, action.channel)
+    elif isinstance(action, Connect):
+        known = _client(conns, action.client, where)
+        known += _connect(sb, action.client, _user(spec, action.client), 1, first=len(known))
+    elif isinstance(action, Disconnect):
+        known = _client(conns, action.client, where)
+        if not 0 <= action.index < len(known):
+            raise ScenarioError(f"{where}: client {action.client!r} has no connection #{action.index}")
+        sb.close(known[action.index])
+    elif isinstance(action, (Nemesis, UiCheck)) and action.client is not None:
+        _client(conns, action.client, where)
+    if step.via is not None:
+        _client(conns, step.via, where)
 
 
 def _client(conns: dict[str, list[str]], label: str, where: str) -> list[str]:
