@@ -4,12 +4,18 @@ tampering proxy and fails with the right check when the proxy drops, duplicates,
 event type, or reorders the two events of one mutation."""
 from __future__ import annotations
 
+import json
+import re
+import xml.etree.ElementTree as ET
+
 import pytest
 
+from harness.engine.results import RunOptionsRecord, RunResult, RunSummary, TargetRecord
 from harness.redact import Redactor
 from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.targets.proxy import TamperingProxy, TamperRule
 from harness.targets.reference import ReferenceTarget
+from reports.writers import write_reports
 from scenarios import row_scenarios
 
 SCENARIOS = {spec.id: spec for spec in row_scenarios()}
@@ -67,3 +73,31 @@ async def test_a_leak_says_the_recipient_could_not_read_it_through_rest(referenc
 async def test_two_events_of_one_mutation_swapped_fail_the_order_check(reference):
     result, tampered = await _through_proxy(reference, [TamperRule.swap_next("workspace_member_ban")], spec=BAN)
     assert tampered and ("delivery", "order") in _found(result), sorted(_found(result))
+
+
+
+class _DeepContentProxy(TamperingProxy):
+    """Every ``message_update`` arrives with its ``content`` replaced by an object nested 900 levels deep
+    (spliced into the text: the proxy's own rules copy values recursively)."""
+
+    DEEP = '{"d":' * 900 + "{}" + "}" * 900
+
+    def _apply_rules(self, conn, raw):  # type: ignore[no-untyped-def]
+        if '"t":"message_update"' in raw[:40]:
+            raw = re.sub(r'"content":"[^"]*"', '"content":' + self.DEEP, raw, count=1)
+        super()._apply_rules(conn, raw)
+
+
+async def test_a_900_deep_frame_fails_a_check_and_every_report_is_still_written(reference, tmp_path):
+    """Issue 16: a frame nested 900 levels deep used to make every writer fail ("Maximum serialization
+    depth exceeded"): no result.json, no junit.xml. Now the evidence is cut and the reports say failed."""
+    async with _DeepContentProxy(reference, []) as proxy:
+        result = await ScenarioRunner(proxy, RunnerOptions(deadline_s=1.0), Redactor()).run(EDIT)
+    assert result.status == "failed" and ("delivery", "mismatch") in _found(result)
+    run = RunResult(status="failed", started_at="2026-12-07T00:00:00+00:00", duration_s=1.0,
+                    target=TargetRecord(spec="proxy", description="proxy"), options=RunOptionsRecord(),
+                    summary=RunSummary(total=1, passed=0, failed=1, error=0, skipped=0), scenarios=[result])
+    write_reports(run, Redactor(), report_dir=tmp_path)
+    assert json.loads((tmp_path / "result.json").read_text())["scenarios"][0]["status"] == "failed"
+    assert ET.parse(tmp_path / "junit.xml").getroot().get("failures") == "1"
+    assert list((tmp_path / "allure-results").glob("*-result.json"))
