@@ -200,3 +200,43 @@ async def test_pool_reports_a_missing_browser_and_cleans_up():
     with pytest.raises(BrowserClientError, match="not started"):
         await pool.new_context()
     await pool.close()  # idempotent
+
+
+@pytest.mark.parametrize("filtered", [True, False], ids=["gateway-only", "planted-fault-every-socket"])
+async def test_a_page_socket_that_is_not_the_gateway_is_not_recorded(reference_targets, seeder, browser_clients,
+                                                                     monkeypatch, filtered):
+    """Issue 16: under Vite's dev server the page also opens a hot-reload WebSocket; it used to be
+    recorded as a gateway connection (and fail every browser scenario). Without the filter (the planted
+    fault) the same page records it as a second connection."""
+    import asyncio
+
+    from websockets.asyncio.server import serve
+
+    from harness.clients.browser import frames
+
+    if not filtered:
+        monkeypatch.setattr(frames, "is_gateway_url", lambda url: True)
+    greeted = asyncio.Event()
+
+    async def hot_reload(ws):  # type: ignore[no-untyped-def]
+        await ws.send('{"type":"connected"}')  # what Vite's HMR socket sends first
+        greeted.set()
+        await ws.wait_closed()
+
+    target = await reference_targets()
+    ws = await seeder.workspace(target)
+    client = browser_clients("carol.web", target, seeder.redactor)
+    async with serve(hot_reload, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        await client.start(ws.owner.username, tokens=await fresh_tokens(ws, seeder.redactor))
+        await client.wait_live()
+        await client.page.evaluate(f"() => {{ window.__hmr = new WebSocket('ws://127.0.0.1:{port}/?token=vite'); }}")
+        await asyncio.wait_for(greeted.wait(), 15)
+        await asyncio.sleep(0.3)  # the page has received the frame by now; Playwright has reported it
+        if filtered:
+            assert client.connection_ids == ["carol.web/ws0"]
+            assert list(client.frames_by_conn()) == ["carol.web/ws0"]
+            assert client.other_sockets == [f"ws://127.0.0.1:{port}/?token=«redacted:token»"]  # listed, redacted
+        else:
+            assert client.connection_ids == ["carol.web/ws0", "carol.web/ws1"]
+        await client.page.evaluate("() => window.__hmr.close()")

@@ -257,3 +257,56 @@ def test_a_reused_report_folder_keeps_no_result_of_the_previous_run(tmp_path: Pa
     assert set(allure) == {"row.message.edit"}, "the previous run's failed result is gone"
     assert {test["status"] for test in allure.values()} == {"passed"}
     assert not list((report / "allure-results").glob("*.tmp"))
+
+
+# --------------------------------------------------------------------------- bad input: exit 2 before anything starts
+
+_STEP = '''id = "x"
+title = "t"
+[world]
+users = ["a"]
+[[world.guilds]]
+alias = "g"
+owner = "a"
+[[clients]]
+label = "a"
+user = "a"
+observes_as = "actor"
+[[steps]]
+do = "message.create"
+actor = "a"
+channel = "general"
+message = "m1"
+content = "hi"
+'''
+
+
+@pytest.mark.parametrize(("args", "files", "why"), [
+    (["--deadline", "nan"], {}, "must be a finite number"),
+    (["--quiet", "inf"], {}, "must be a finite number"),
+    (["--target", "url:http://127.0.0.1:99999"], {}, "invalid port '99999'"),
+    (["--target", "url:http://[::1"], {}, "not a valid URL"),
+    (["--target", "url:http://256.1.1.1"], {}, "not an IPv4 address"),
+    (["--json", "{tmp}"], {}, "is a directory"),
+    (["--scenario-file", "{tmp}/garbage.toml"], {"garbage.toml": bytes(range(256)) * 8}, "not a text file"),
+    (["--scenario-file", "{tmp}/deep.toml"], {"deep.toml": b"id = " + b"[" * 5000 + b"]" * 5000}, "nested too deeply"),
+    (["--scenario-file", "{tmp}/extra.toml"], {"extra.toml": (_STEP + 'colour = "red"\n').encode()},
+     "step 0 (message.create): unknown parameter 'colour'"),
+    (["--scenario-file", "{tmp}/actor.toml"], {"actor.toml": _STEP.replace('actor = "a"', 'actor = "zed"').encode()},
+     "actor 'zed' is not a user"),
+], ids=["deadline-nan", "quiet-inf", "port-range", "ipv6", "ipv4", "json-dir", "binary", "deep", "extra-field",
+        "unknown-actor"])
+def test_bad_input_is_exit_2_with_one_line_before_any_target_starts(tmp_path: Path, args: list[str],
+                                                                    files: dict[str, bytes], why: str) -> None:
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    started = time.monotonic()
+    done = _run("run", *argv, "--scenario", "x" if files else "row.message.edit", timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert time.monotonic() - started < 30
+    _no_traceback(done.stderr + done.stdout)
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and why in errors[0], done.stderr
+    assert "scenarios against" not in done.stderr, "no target was started"
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
