@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -310,3 +312,40 @@ def test_bad_input_is_exit_2_with_one_line_before_any_target_starts(tmp_path: Pa
     assert len(errors) == 1 and why in errors[0], done.stderr
     assert "scenarios against" not in done.stderr, "no target was started"
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+@pytest.mark.browser
+def test_sigterm_with_browsers_stops_chromium_and_leaves_no_temporary_profile(tmp_path: Path, request) -> None:
+    report = tmp_path / "report"
+    # Playwright and Chromium put their profiles under TMPDIR: watch only ours. A short path: Chromium
+    # cannot start under a TMPDIR as long as pytest's tmp_path (its socket paths get too long).
+    temp = Path(tempfile.mkdtemp(prefix="rr-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(temp, ignore_errors=True))
+    env = {**os.environ, "TMPDIR": str(temp)}
+    proc = subprocess.Popen([*HARNESS, "run", "--browsers", "1", "--scenario", "browser.*", "--report", str(report)],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT, env=env)
+    seen: list[str] = []
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not re.match(r"(PASS|FAIL|ERROR) \[\s*1/", seen[-1] if seen else ""):
+        seen.append(proc.stderr.readline())
+    spawned = _descendants(proc.pid)
+    assert any(b"chrom" in _cmdline(p).lower() for p in spawned), (seen, [_cmdline(p)[:80] for p in spawned])
+    assert list(temp.iterdir()), "Chromium keeps its profile under TMPDIR"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    err = "".join(seen) + err
+    assert proc.returncode == 143, err
+    _no_traceback(err)
+    assert "Event loop is closed" not in err
+    assert wait_until(lambda: not _alive(spawned), timeout=15), f"still running: {_alive(spawned)}"
+    assert wait_until(lambda: not list(temp.iterdir()), timeout=10), f"left behind: {list(temp.iterdir())}"
+    result = json.loads((report / "result.json").read_text())
+    assert result["cause"]["kind"] == "terminated"
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
