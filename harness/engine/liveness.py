@@ -23,10 +23,9 @@ GIVE_UP_AFTER_S = 5.0
 
 
 async def target_gone(target: Target) -> str | None:
-    """None while the target serves; else the one-line cause (with the process's last output if any)."""
+    """None while the target serves; else the one-line cause."""
     if not target.alive():
-        tail = target.log_tail(15)
-        return "its process exited" + (f"; last output:\n{tail}" if tail else "")
+        return "its process exited"
     if isinstance(target, UrlTarget):
         return await _unreachable(target.rest_url)
     return None

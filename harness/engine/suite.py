@@ -67,7 +67,9 @@ async def run_entries(entries: Sequence[Entry], runner: ScenarioRunner, *, brows
         progress.end(result)
         gone = await target_gone(runner.target)
         if gone is not None:
-            return TargetDied(f"the target died during scenario {entry.id!r}: {gone}")
+            tail = runner.target.log_tail(15)
+            return TargetDied(f"the target died during scenario {entry.id!r}: {gone}"
+                              + (f"\nlast output:\n{tail}" if tail else ""))
     return None
 
 
