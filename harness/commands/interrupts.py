@@ -47,12 +47,14 @@ def run_until_signalled(main: Callable[[Stopping], Awaitable[T]]) -> T:
                 print("already stopping: writing the report, then stopping servers and browsers",
                       file=sys.stderr, flush=True)
 
+        previous = {signum: signal.getsignal(signum) for signum in _KIND_OF}
         installed = [signum for signum in _KIND_OF if _install(loop, signum, on_signal)]
         try:
             return await main(stopping)
         finally:
             for signum in installed:
-                loop.remove_signal_handler(signum)
+                loop.remove_signal_handler(signum)  # leaves SIG_DFL for SIGTERM: put back what was there
+                signal.signal(signum, previous[signum])
 
     try:
         return asyncio.run(guarded())
