@@ -30,7 +30,7 @@ from harness.engine.results import (
 )
 from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.engine.suite import coverage, run_entries, summarise, with_extra_observers
-from harness.errors import BrowserUnavailable, HarnessError, TargetError, UsageError
+from harness.errors import HarnessError, UsageError
 from harness.model.world import LEGACY_OVERRIDE_MODES, LegacyOverrideMode
 from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
