@@ -148,6 +148,8 @@ class ScenarioSession:
         self._steps = 0
         self._closed = False
         self.view_trackers: dict[str, ViewTracker] = {}
+        self.view_reads = {"skipped": 0, "partial": 0, "whole": 0, "confirming": 0}
+        """How each client's convergence checks read REST (figures for bench and soak)."""
         self.load = LoadMonitor(self._deadline * OVERLOAD_FRACTION, unread_bytes=self._unread_bytes)
         self.load_figures: LoadFigures | None = None
 
@@ -547,10 +549,13 @@ class ScenarioSession:
         tracker = self.view_trackers.setdefault(label, ViewTracker())
         tracker.scan(primary.conn_id, primary.frames, observer.replica.merged)
         if not whole and tracker.clean(scope) and not observer.replica.errors:
+            self.view_reads["skipped"] += 1
             return []
         partial = not whole and not tracker.whole_read_needed(scope)
+        self.view_reads["partial" if partial else "whole"] += 1
         failures = await self._compare_view(observer, step, scope, tracker if partial else None)
         if failures and partial:  # a difference is only reported as seen on a whole fresh read
+            self.view_reads["confirming"] += 1
             failures = await self._compare_view(observer, step, scope, None)
         return failures
 
