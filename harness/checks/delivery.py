@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import ChainMap, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from harness.checks.types import CheckClass, CheckFailure, LatencySample
 from harness.history import ConnectionClosed, ConnectionId, ReceivedFrame
@@ -35,8 +35,9 @@ from harness.model.expectations import (
 )
 
 
-@dataclass(frozen=True)
-class Attribution:
+class Attribution(NamedTuple):
+    """A frame attributed to an expectation (a tuple: one is made per frame, on the hot path)."""
+
     conn: ConnectionId
     seq: int
     expectation: int
@@ -191,6 +192,12 @@ class DeliveryJudge:
         self._first_copy(exp, frame, delivery, ledger)
 
     def _best_candidate(self, indices: list[int], frame: ReceivedFrame, ledger: _Ledger) -> int | None:
+        if len(indices) == 1:  # the usual case: one expectation claims the frame, or none does
+            exp = self.expectations[indices[0]]
+            invoked = self.invoked.get(exp.step)
+            if (invoked is None or frame.at >= invoked) and exp.matches(frame.event_type, frame.data):
+                return indices[0]
+            return None
         best: tuple[tuple[bool, bool, bool, bool, bool, int, int], int] | None = None
         for index in indices:
             exp = self.expectations[index]
@@ -331,7 +338,7 @@ class _Index:
 
     def add(self, index: int, exp: ExpectedEvent) -> None:
         paths = tuple(sorted(exp.match))
-        key = _freeze(tuple(exp.match[p] for p in paths))
+        key = _key(paths, exp.match.get)
         if key is _UNHASHABLE:
             self.scanned[exp.event_type].append(index)
         else:
@@ -340,14 +347,27 @@ class _Index:
     def candidates(self, frame: ReceivedFrame) -> list[int]:
         t = frame.event_type or ""
         out = list(self.scanned.get(t, ()))
+        data = frame.data
         for paths, table in self.groups.get(t, {}).items():
-            key = _freeze(tuple(lookup(frame.data, p) for p in paths))
+            key = _key(paths, lambda p: lookup(data, p))
             if key is not _UNHASHABLE:
                 out.extend(table.get(key, ()))
         return out
 
 
 _UNHASHABLE: Any = object()
+
+
+def _key(paths: tuple[str, ...], value_at: Callable[[str], Any]) -> Any:
+    """The index key of the values at ``paths``: the frozen value itself for one path of a string
+    (the usual ``message_id``/``guild_id`` match), else the frozen tuple of values."""
+    if len(paths) == 1:
+        value = value_at(paths[0])
+        if type(value) is str:
+            return value
+        frozen = _freeze(value)
+        return _UNHASHABLE if frozen is _UNHASHABLE else ("one", frozen)
+    return _freeze(tuple(value_at(p) for p in paths))
 
 
 def _freeze(value: Any) -> Any:
