@@ -112,14 +112,14 @@ def _member(document: Any, name: str) -> Any:
 
 def check_redaction(frames: Iterable[ReceivedFrame], *, secrets: Collection[str] = ()) -> list[CheckFailure]:
     """Every redaction failure over ``frames``, in frame order."""
-    index = _SecretIndex(secrets)
+    index = SecretIndex(secrets)
     failures: list[CheckFailure] = []
     for frame in frames:
         failures.extend(check_frame(frame, index))
     return failures
 
 
-class _SecretIndex:
+class SecretIndex:
     """Known secrets by their first MIN_SECRET_LENGTH characters: finding which occur in a frame is one
     pass over its text, however many secrets a long run has registered (testing each secret against
     each frame grows with both and dominated long runs)."""
@@ -142,8 +142,8 @@ class _SecretIndex:
         return sorted(hits.items())
 
 
-def check_frame(frame: ReceivedFrame, secrets: "Collection[str] | _SecretIndex" = ()) -> list[CheckFailure]:
-    index = secrets if isinstance(secrets, _SecretIndex) else _SecretIndex(secrets)
+def check_frame(frame: ReceivedFrame, secrets: "Collection[str] | SecretIndex" = ()) -> list[CheckFailure]:
+    index = secrets if isinstance(secrets, SecretIndex) else SecretIndex(secrets)
     try:
         document = _parse_all_members(frame.raw)
     except (ValueError, RecursionError):
@@ -258,7 +258,7 @@ def _value_findings(nodes: list[_Node]) -> Iterator[_Finding]:
                            f"value at {node.path} has the shape of a credential (rule {rule}, §7)")
 
 
-def _secret_findings(raw: str, nodes: list[_Node], secrets: _SecretIndex) -> Iterator[_Finding]:
+def _secret_findings(raw: str, nodes: list[_Node], secrets: SecretIndex) -> Iterator[_Finding]:
     for index, secret in secrets.present_in(raw):
         paths = [n.path for n in nodes if isinstance(n.value, str) and secret in n.value]
         paths += [n.path for n in nodes if n.name is not None and secret in n.name]
@@ -269,7 +269,7 @@ def _secret_findings(raw: str, nodes: list[_Node], secrets: _SecretIndex) -> Ite
                            f"value at {path} contains known secret #{index} (rule known_secret)")
 
 
-def _unparsed_frame(frame: ReceivedFrame, secrets: _SecretIndex) -> list[CheckFailure]:
+def _unparsed_frame(frame: ReceivedFrame, secrets: SecretIndex) -> list[CheckFailure]:
     """Not JSON at all: only text rules apply (the contract check reports the envelope error)."""
     found = [_Finding("forbidden_value", "(raw frame)", "known_secret",
                       f"frame text contains known secret #{i} (rule known_secret)")

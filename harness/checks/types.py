@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from harness.history import ConnectionId
 
@@ -49,9 +49,9 @@ class CheckFailure:
         return self.severity == "error"
 
 
-@dataclass(frozen=True)
-class LatencySample:
-    """Time from invoking the mutation to a MUST recipient receiving its event."""
+class LatencySample(NamedTuple):
+    """Time from invoking the mutation to a MUST recipient receiving its event (a tuple: one is made
+    per MUST delivery, on the hot path)."""
 
     event_type: str
     conn: ConnectionId

@@ -23,7 +23,10 @@ import asyncio
 import collections
 import json
 import logging
+import fcntl
 import socket
+import struct
+import termios
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -60,6 +63,8 @@ DEFAULT_MSS = 1024
 """Maximum segment size announced by the client. Linux sizes the *server's* send buffer from the
 congestion window times the MSS, so the default loopback MSS (~64 KiB) lets a server park 4 MB
 (thousands of events) in its kernel while the client is paused; with 1024 it is a few hundred KB."""
+YIELD_EVERY = 32
+"""Frames a reader takes in a row before letting the other tasks run."""
 DEFAULT_MAX_QUEUE = 4
 """websockets' high-water mark of received frames before it stops reading the socket."""
 
@@ -276,6 +281,7 @@ class GatewayConnection:
     async def _read_loop(self) -> None:
         ws = self._ws
         assert ws is not None and self._reading is not None
+        read = 0
         try:
             while True:
                 if not self._reading.is_set():
@@ -297,6 +303,11 @@ class GatewayConnection:
                     self._pending_evt.set()
                 else:
                     self._record(message, read_at)
+                read += 1
+                if read % YIELD_EVERY == 0:
+                    # recv() returns without suspending while frames are buffered: a long backlog would
+                    # otherwise hold the loop, and every other connection's receive times with it.
+                    await asyncio.sleep(0)
         except WsConnectionClosed as exc:
             self._note_end(exc)
         except Exception as exc:  # pragma: no cover - defensive
@@ -403,6 +414,17 @@ class GatewayConnection:
         if self._rcvbuf_open:
             self._set_rcvbuf(self._rcvbuf_open)
         self._reading.set()
+
+    def unread_bytes(self) -> int:
+        """Bytes received by the kernel for this connection and not read by the harness yet (0 when
+        closed or unknown): the harness's own backlog, see harness.engine.load_monitor."""
+        sock = self._socket() if self.is_open else None
+        if sock is None:
+            return 0
+        try:
+            return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, ValueError):
+            return 0
 
     def _socket(self) -> socket.socket | None:
         if self._ws is None:

@@ -31,11 +31,15 @@ class LiveReplica:
         self._pending = 0
         self._worker: asyncio.Task[None] | None = None
         self._source: GatewayConnection | None = None
+        self.merged = 0
+        """REST re-reads finished so far (each may have changed the replica beyond what frames say)."""
 
-    async def hydrate(self, scope: Scope) -> None:
-        """Boot from a fresh REST snapshot (also after a reconnect: events missed are never replayed)."""
+    async def hydrate(self, scope: Scope) -> ClientView:
+        """Boot from a fresh REST snapshot (also after a reconnect: events missed are never replayed);
+        returns the snapshot."""
         view = await fetch_view(self.rest, scope)
         self.replica.hydrate(view)
+        return view
 
     def follow(self, connection: GatewayConnection) -> None:
         """Reduce every frame of ``connection`` from now on (replacing any earlier source)."""
@@ -87,4 +91,5 @@ class LiveReplica:
                 log.exception("replica worker of %s", self.label)
                 self.errors.append(f"{self.label}: re-reading {refetch.kind} failed: {exc!r}")
             finally:
+                self.merged += 1
                 self._pending -= 1

@@ -14,6 +14,8 @@ channel's messages means the channel is not readable. Anything else unexpected r
 """
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any, Mapping, Protocol
 
 from harness.model.replica import Refetch
@@ -89,9 +91,12 @@ async def fetch_part(reader: RestReader, refetch: Refetch) -> Any:
 
 
 async def lookup_usernames(reader: RestReader, user_ids: list[str]) -> dict[str, str]:
+    """Usernames of ``user_ids``: batches of the contract's 64 ids, sent concurrently (a guild of
+    hundreds of members is many batches; one after the other they dominated a snapshot)."""
+    batches = [user_ids[start:start + LOOKUP_BATCH] for start in range(0, len(user_ids), LOOKUP_BATCH)]
+    answers = await asyncio.gather(*(reader.post("/users/lookup", {"user_ids": batch}) for batch in batches))
     out: dict[str, str] = {}
-    for start in range(0, len(user_ids), LOOKUP_BATCH):
-        status, body = await reader.post("/users/lookup", {"user_ids": user_ids[start:start + LOOKUP_BATCH]})
+    for status, body in answers:
         _expect(status, 200, "/users/lookup", method="POST")
         out.update({u["user_id"]: u["username"] for u in body.get("users", [])})
     return out
@@ -189,3 +194,59 @@ async def _fetch_messages(reader: RestReader, gid: str, cid: str) -> dict[str, M
     return {m["message_id"]: MessageView(m.get("content", ""), {r["emoji"]: r["count"] for r in m.get("reactions", [])
                                                                if r.get("count", 0) > 0})
             for m in body.get("messages", [])}
+
+
+# ---- partial refresh ------------------------------------------------------------------------------
+
+async def refresh_view(reader: RestReader, previous: ClientView, *, user: bool, guilds: frozenset[str],
+                       messages: frozenset[tuple[str, str]], names: frozenset[str]) -> ClientView:
+    """``previous`` (a REST view over the same scope) with only the named parts read afresh: the
+    user-level state (profile, friends, requests), whole guilds, the messages of some channels, and
+    the usernames of ``names`` and of members not named before. What a frame can have changed in a
+    client's view is known from the frame; a caller that finds a difference reads the whole view."""
+    scope = previous.scope
+    me: Mapping[str, Any] | None = await _ok(reader, "/auth/me") if user else None
+    fresh_guilds = dict(previous.guilds)
+    if guilds:
+        listed = await _listed_guilds(reader)
+        for gid in sorted(guilds & scope.guilds):
+            fresh_guilds.pop(gid, None)
+            if gid in listed:
+                channels = [c for g, c in sorted(scope.channels) if g == gid]
+                view = await _fetch_guild(reader, gid, listed[gid], scope.seed_role_ids.get(gid), channels)
+                if view is not None:
+                    fresh_guilds[gid] = view
+    for gid, cid in sorted(messages):
+        view = fresh_guilds.get(gid)
+        if gid in guilds or view is None or (gid, cid) not in scope.channels:
+            continue
+        if view.channels is not None and cid in view.channels:
+            msgs = await _fetch_messages(reader, gid, cid)
+            fresh_guilds[gid] = replace(view, messages=_with(view.messages, cid, msgs))
+    friends, incoming, outgoing = previous.friends, previous.incoming, previous.outgoing
+    if user:
+        friends = {f["user_id"]: f["username"] for f in (await _ok(reader, "/friends")).get("friends", [])}
+        requests = await _ok(reader, "/friends/requests")
+        incoming = {r["request_id"]: r["sender_user_id"] for r in requests.get("incoming", [])}
+        outgoing = {r["request_id"]: r["recipient_user_id"] for r in requests.get("outgoing", [])}
+    members = {u for g in fresh_guilds.values() for u in g.members} - {previous.user_id}
+    unknown = sorted((members - set(friends)) & (set(names) | (members - set(previous.usernames))))
+    looked_up = await lookup_usernames(reader, unknown) if unknown else {}
+    names_now = {**previous.usernames, **looked_up, **friends}
+    return ClientView(
+        user_id=previous.user_id if me is None else me.get("user_id"),
+        profile=previous.profile if me is None else _profile(me),
+        guilds=fresh_guilds, friends=friends, incoming=incoming, outgoing=outgoing,
+        usernames={u: names_now[u] for u in members | set(friends) if u in names_now},
+        scope=scope,
+    )
+
+
+def _with(messages: Mapping[str, Mapping[str, MessageView]], cid: str,
+          msgs: dict[str, MessageView] | None) -> dict[str, Mapping[str, MessageView]]:
+    out = dict(messages)
+    if msgs is None:
+        out.pop(cid, None)
+    else:
+        out[cid] = msgs
+    return out

@@ -30,6 +30,9 @@ from harness.targets.base import Target
 from reports.writers import check_writable
 from scenarios.selection import select_entries
 from harness.targets.reference import ReferenceTarget
+from harness.commands.bench_scale import (
+    DEFAULT_SIZES, SCALE_SCENARIO, checked_line, checked_vs_bare, client_sizes, scaling_lines, scenario_scaling,
+)
 
 STARTUP_RUNS = 5
 SCENARIO_RUNS = 3
@@ -43,6 +46,8 @@ def register(commands: Any) -> None:
     bench.add_argument("--json", type=Path, metavar="FILE")
     bench.add_argument("--clients", type=positive_int, default=8)
     bench.add_argument("--messages", type=positive_int, default=200)
+    bench.add_argument("--scale-clients", type=client_sizes, default=DEFAULT_SIZES, metavar="N,M",
+                       help=f"extra clients of the scaling runs of {SCALE_SCENARIO} (default 50,500; 0 skips them)")
     bench.set_defaults(func=lambda args: asyncio.run(run_bench(args)))
 
 
@@ -63,6 +68,12 @@ async def run_bench(args: argparse.Namespace) -> int:
         figures["scenario"] = await _scenario_cost(target)
         console.out.print(f"scenario {SCENARIO_ID}: median {figures['scenario']['median_s']:.2f} s "
                           f"over {SCENARIO_RUNS} runs")
+        figures["checked_vs_bare"] = await checked_vs_bare(target)
+        console.out.print(checked_line(figures["checked_vs_bare"]))
+    if args.scale_clients and args.target == "reference":
+        figures["scaling"] = await scenario_scaling(args.scale_clients)
+        for line in scaling_lines(figures["scaling"]):
+            console.out.print(line)
     if args.json:
         from reports.json_report import write_json_data
 

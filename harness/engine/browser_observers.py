@@ -19,16 +19,12 @@ from harness.history import ConnectionClosed, ReceivedFrame
 from harness.model.mutations import Mutation, RestResult
 from harness.model.views import Scope
 from harness.engine.scenario import ClientSpec
+from harness.engine.recorder import PAGE_EVENT_SLACK_S  # defined where backdating is
 from harness.engine.session_api import SessionApi
 
 UI_ROWS = ("workspace.update", "message.create", "message.edit", "message.delete")
 """Mutations a browser client can perform through its UI (``via`` in a step)."""
 
-PAGE_EVENT_SLACK_S = 0.25
-"""Playwright hands page events (socket opened, frame sent, socket closed) to the harness asynchronously,
-after the server may already have acted on them; actions the page initiates are dated this much
-earlier than observed so the frames they cause are not taken for frames that came before their cause.
-It only widens which frames may be attributed to them; it excuses nothing."""
 
 
 @dataclass

@@ -1,20 +1,26 @@
 """Run the pure checkers over what a scenario has recorded so far.
 
-Contract and redaction look at each frame once (they are per-frame rules); delivery is re-evaluated
-over the whole history each time, because attribution is global (a late frame of step 3 may arrive
-during step 7 and still belongs to step 3).
+Contract and redaction look at each frame once (they are per-frame rules). Delivery is judged
+incrementally (harness.checks.delivery.DeliveryJudge): a frame is attributed for good once it is
+older than the *horizon* — the invoke time of the oldest action whose expectations may still be
+recorded, and at most now minus the slack by which a browser observer backdates the actions it only
+learns about afterwards — so no expectation recorded later could claim it. Younger frames are
+attributed afresh on each evaluation. A settle poll therefore costs the frames of the last moments,
+not the whole history (a late frame of step 3 arriving during step 7 still belongs to step 3).
 """
 from __future__ import annotations
 
-from harness.checks.contract import check_contract
-from harness.checks.delivery import DeliveryReport, check_delivery
-from harness.checks.redaction import check_redaction
+from harness.checks.delivery import Attribution, DeliveryJudge, DeliveryReport
+from harness.checks.frame_cache import FrameCheckCache
 from harness.checks.types import CheckClass, CheckFailure
 from harness.history import ConnectionId
 from harness.model.oracle import Model
 from harness.engine.recorder import Recorder
 from harness.redact import Redactor
 from contracts.profiles import PROFILES, ProtocolProfile
+from harness.engine.recorder import PAGE_EVENT_SLACK_S
+
+HORIZON_MARGIN_S = 0.05
 
 
 def protocol_profile(name: str) -> ProtocolProfile:
@@ -34,40 +40,58 @@ class Evaluator:
         self.profiles: dict[ConnectionId, ProtocolProfile] = {}
         self._frame_failures: list[CheckFailure] = []
         self._checked: dict[ConnectionId, int] = {}
+        self._judge = DeliveryJudge(conn_clients=recorder.conn_clients, deadline_s=deadline_s,
+                                    invoked=recorder.invoked_at, classify=model.classify_unattributed)
+        self._expectations_seen = 0
+        self._created: list[Attribution] = []
+        self._cache = FrameCheckCache()
+
+    def take_message_creates(self) -> list[Attribution]:
+        """``message_create`` attributions made since the last call (the runner binds gateway-created
+        message ids from them; every report adds those it made, so none is missed between binds)."""
+        taken, self._created = self._created, []
+        return taken
 
     def set_profile(self, conn: ConnectionId, profile: ProtocolProfile) -> None:
         self.profiles[conn] = profile
 
     def delivery(self) -> DeliveryReport:
-        report = check_delivery(
-            self.recorder.expectations,
-            self.recorder.frames_by_conn(),
-            closes=self.recorder.closes(),
-            conn_clients=self.recorder.conn_clients,
-            deadline_s=self.deadline_s,
-            invoked_at_by_step=self.recorder.invoked_at_by_step(),
-            classify_unattributed=self.model.classify_unattributed,
-        )
+        expectations = self.recorder.expectations
+        self._judge.add_expectations(expectations[self._expectations_seen:])
+        self._expectations_seen = len(expectations)
+        frames = {conn: source.frames for conn, source in self.recorder.sources.items()}
+        report = self._judge.report(frames, self.recorder.closes(), horizon=self.horizon())
+        self._created += [a for a in report.fresh if a.event_type == "message_create"]
         if CheckClass.DELIVERY in self.disabled:
             report.failures = []
         return report
 
+    def horizon(self) -> float:
+        """Frames older than this are final for the delivery judge (see the module docstring)."""
+        now = self.recorder.clock() - PAGE_EVENT_SLACK_S - HORIZON_MARGIN_S
+        pending = self.recorder.pending_since()
+        return now if pending is None else min(now, pending)
+
+    @property
+    def frames_judged(self) -> int:
+        return self._judge.frames_judged
+
     def frame_checks(self) -> list[CheckFailure]:
-        """Contract and redaction failures of every frame recorded so far (each frame checked once)."""
-        secrets: list[str] | None = None  # the registry is copied only when there is something to check
+        """Contract and redaction failures of every frame recorded so far (each frame checked once, and
+        each distinct frame text validated once: a fanout's copies share one verdict)."""
         for conn, source in self.recorder.sources.items():
-            frames = list(source.frames)
-            new = frames[self._checked.get(conn, 0):]
-            if not new:
+            frames = source.frames
+            done = self._checked.get(conn, 0)
+            if done >= len(frames):
                 continue
-            self._checked[conn] = len(frames)
+            new = frames[done:]
+            self._checked[conn] = done + len(new)
             if CheckClass.CONTRACT not in self.disabled:
                 profile = self.profiles.get(conn) or protocol_profile("current")
-                self._frame_failures += _with_client(check_contract(new, profile=profile), self.recorder, conn)
+                self._frame_failures += _with_client(self._cache.contract(new, profile), self.recorder, conn)
             if CheckClass.REDACTION not in self.disabled:
-                if secrets is None:
-                    secrets = list(self.redactor.known_secrets())
-                self._frame_failures += _with_client(check_redaction(new, secrets=secrets), self.recorder, conn)
+                found = self._cache.redaction(new, self.redactor.known_secrets, len(self.redactor))
+                self._frame_failures += _with_client(found, self.recorder, conn)
         return list(self._frame_failures)
 
 

@@ -11,6 +11,13 @@ from harness.history import Action, ActionKind, ConnectionClosed, ConnectionId, 
 from harness.model.expectations import ExpectedEvent
 
 
+PAGE_EVENT_SLACK_S = 0.25
+"""Playwright hands page events (socket opened, frame sent, socket closed) to the harness asynchronously,
+after the server may already have acted on them; actions the page initiates are dated this much
+earlier than observed so the frames they cause are not taken for frames that came before their cause.
+It only widens which frames may be attributed to them; it excuses nothing."""
+
+
 class FrameSource(Protocol):
     """A connection's recorded frames and how it ended (GatewayConnection and browser sockets)."""
 
@@ -26,6 +33,9 @@ class Recorder:
         self.expectations: list[ExpectedEvent] = []
         self.sources: dict[ConnectionId, FrameSource] = {}
         self.conn_clients: dict[ConnectionId, str] = {}
+        self.invoked_at: dict[int, float] = {}
+        self._pending: dict[int, float] = {}
+        """step -> invoke time, kept as actions begin (the delivery judge reads it live)."""
 
     # ---- actions ----------------------------------------------------------------------------------
 
@@ -40,11 +50,14 @@ class Recorder:
         action = Action(step=self.next_step, kind=kind, name=name, client=client,
                         invoked_at=self.clock() - backdate_s, detail=dict(detail))
         self.actions.append(action)
+        self.invoked_at[action.step] = action.invoked_at
+        self._pending[action.step] = action.invoked_at
         return action
 
     def finish(self, action: Action, outcome: Outcome, status: int | None = None, **detail: Any) -> None:
         action.completed_at = self.clock()
         action.outcome = outcome
+        self._pending.pop(action.step, None)
         action.status = status
         action.detail.update(detail)
 
@@ -52,7 +65,11 @@ class Recorder:
         self.expectations.extend(events)
 
     def invoked_at_by_step(self) -> dict[int, float]:
-        return {action.step: action.invoked_at for action in self.actions}
+        return dict(self.invoked_at)
+
+    def pending_since(self) -> float | None:
+        """The invoke time of the oldest action not finished yet (its expectations may still come)."""
+        return min(self._pending.values()) if self._pending else None
 
     # ---- connections ------------------------------------------------------------------------------
 

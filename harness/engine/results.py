@@ -74,6 +74,24 @@ class ArtefactRecord(_Model):
     client: str | None = None
 
 
+class HarnessLoad(_Model):
+    """The harness's own load during a scenario (harness.engine.load_monitor)."""
+
+    max_loop_lag_ms: float
+    """Worst delay of the harness's event loop (how late its reader tasks could have read a frame)."""
+    max_backlog_bytes: int
+    """Most bytes of gateway frames seen waiting unread in the kernel's receive buffers at once."""
+    bound_ms: float
+    overloaded: bool
+    """True when the lag exceeded the bound. If a delivery was also late, the scenario is an error
+    ("harness overloaded"), not a check failure, and its late deliveries are warnings."""
+
+    @classmethod
+    def of(cls, figures: Any) -> "HarnessLoad":
+        return cls(max_loop_lag_ms=round(figures.max_loop_lag_s * 1000, 1), max_backlog_bytes=figures.max_backlog_bytes,
+                   bound_ms=round(figures.bound_s * 1000, 1), overloaded=figures.overloaded)
+
+
 class ScenarioResult(_Model):
     id: str
     title: str
@@ -92,6 +110,8 @@ class ScenarioResult(_Model):
     """Why the scenario could not run to the end (harness or target problem), one line."""
     replay: str | None = None
     """For randomised scenarios: the seed and the step list that reproduce a failure."""
+    harness_load: HarnessLoad | None = None
+    """The harness's event-loop lag and unread backlog during the scenario (None when not measured)."""
 
 
 class RowCoverage(_Model):

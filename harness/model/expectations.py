@@ -80,9 +80,11 @@ class SetBetween:
 
 def lookup(data: Any, path: str) -> Any:
     """The value at a dotted path inside ``d`` (``"updated_fields.content"``), or :data:`MISSING`."""
+    if "." not in path and type(data) is dict:  # the hot path: one member of a plain payload
+        return data.get(path, MISSING)
     current = data
     for part in path.split("."):
-        if not isinstance(current, Mapping) or part not in current:
+        if not (type(current) is dict or isinstance(current, Mapping)) or part not in current:
             return MISSING
         current = current[part]
     return current
@@ -90,6 +92,8 @@ def lookup(data: Any, path: str) -> Any:
 
 def value_matches(expected: Any, observed: Any) -> bool:
     """Whether an observed value (or :data:`MISSING`) satisfies an expected value or matcher."""
+    if type(expected) is str:  # the hot path: ids and names
+        return type(observed) is str and expected == observed
     if expected is ABSENT:
         return observed is MISSING
     if observed is MISSING:
