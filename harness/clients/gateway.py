@@ -33,7 +33,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from harness.errors import TargetError, TargetUnreachable
+from harness.errors import TargetError, TargetUnreachable, TargetUnresponsive
 from harness.history import ConnectionClosed, ReceivedFrame
 from harness.redact import Redactor
 from harness.targets.base import describe_transport_error
@@ -43,6 +43,7 @@ __all__ = [
     "GatewayAuthError",
     "GatewayClosedError",
     "GatewayTimeout",
+    "GatewayHandshakeTimeout",
     "FrameCallback",
     "parse_envelope",
 ]
@@ -70,6 +71,11 @@ class GatewayAuthError(TargetError):
 
 class GatewayClosedError(TargetError):
     """The connection is closed (waiting for or sending a frame is pointless)."""
+
+
+class GatewayHandshakeTimeout(TargetUnresponsive):
+    """The gateway accepted the connection but did not complete the WebSocket upgrade in time: the
+    target is not serving, and every later connection would wait the same, so the run ends."""
 
 
 class GatewayTimeout(TimeoutError):
@@ -195,27 +201,26 @@ class GatewayConnection:
         parts = urlsplit(url)
         host = parts.hostname or "127.0.0.1"
         port = parts.port or (443 if parts.scheme == "wss" else 80)
+        deadline = asyncio.get_running_loop().time() + self.open_timeout
         try:
-            sock = await asyncio.wait_for(self._connect_socket(loop, host, port), self.open_timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+            # One total deadline for the TCP connect and the whole upgrade: a server that accepts and
+            # never answers (or answers one byte at a time) cannot hold the harness longer.
+            async with asyncio.timeout_at(deadline):
+                sock = await self._connect_socket(loop, host, port)
+        except (OSError, TimeoutError) as exc:
             raise TargetUnreachable(
                 f"{self.conn_id}: cannot reach {parts.scheme}://{parts.netloc} ({describe_transport_error(exc)})"
             ) from None
         try:
-            self._ws = await connect(
-                url,
-                sock=sock,
-                additional_headers=headers or None,
-                open_timeout=self.open_timeout,
-                close_timeout=self.close_timeout,
-                ping_interval=None,  # the server pings; a paused reader must not time out on pongs
-                ping_timeout=None,
-                max_queue=self.max_queue,
-                max_size=self.max_size,
-                proxy=None,
-                compression=None,
-                user_agent_header="filament-sync-harness",
-            )
+            async with asyncio.timeout_at(deadline):
+                self._ws = await self._upgrade(url, sock, headers)
+        except TimeoutError:
+            sock.close()
+            base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            raise GatewayHandshakeTimeout(
+                f"{self.conn_id}: the gateway at {base} did not complete the WebSocket handshake within "
+                f"{self.open_timeout:g}s"
+            ) from None
         except InvalidStatus as exc:
             sock.close()
             status = exc.response.status_code
@@ -231,7 +236,7 @@ class GatewayConnection:
                     "exhausted; raise FILAMENT_RATE_LIMIT_REQUESTS_PER_MINUTE on the target"
                 ) from None
             raise TargetError(f"{self.conn_id}: the gateway upgrade at {shown} answered {status} {body.strip()}") from None
-        except (InvalidHandshake, OSError, asyncio.TimeoutError, EOFError) as exc:
+        except (InvalidHandshake, OSError, EOFError) as exc:
             sock.close()
             raise TargetUnreachable(
                 f"{self.conn_id}: WebSocket handshake with {shown} failed ({describe_transport_error(exc)})"
@@ -246,6 +251,22 @@ class GatewayConnection:
         self._reader = asyncio.create_task(self._read_loop(), name=f"gateway-reader-{self.conn_id}")
         self._deliverer = asyncio.create_task(self._deliver_loop(), name=f"gateway-deliver-{self.conn_id}")
         return self
+
+    async def _upgrade(self, url: str, sock: socket.socket, headers: dict[str, str]) -> ClientConnection:
+        return await connect(
+            url,
+            sock=sock,
+            additional_headers=headers or None,
+            open_timeout=None,  # the caller's one deadline covers the connect and the upgrade
+            close_timeout=self.close_timeout,
+            ping_interval=None,  # the server pings; a paused reader must not time out on pongs
+            ping_timeout=None,
+            max_queue=self.max_queue,
+            max_size=self.max_size,
+            proxy=None,
+            compression=None,
+            user_agent_header="filament-sync-harness",
+        )
 
     async def _connect_socket(self, loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)

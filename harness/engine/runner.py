@@ -219,7 +219,7 @@ class ScenarioSession:
             raise
         except HarnessError as exc:
             self.error = f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, TargetError) and not self.target.alive():
+            if isinstance(exc, TargetError) and (exc.ends_run or not self.target.alive()):
                 await self._close()
                 raise
 
