@@ -33,6 +33,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from harness.clients.gateway_limits import (
+    CLOSE_MESSAGE_TOO_BIG, HISTORY_BUDGET_BYTES, HISTORY_BUDGET_FRAMES, MAX_FRAME_BYTES,
+)
 from harness.errors import TargetError, TargetUnreachable, TargetUnresponsive
 from harness.history import ConnectionClosed, ReceivedFrame
 from harness.redact import Redactor
@@ -130,7 +133,9 @@ class GatewayConnection:
         max_queue: int = DEFAULT_MAX_QUEUE,
         rcvbuf: int | None = DEFAULT_RCVBUF,
         mss: int | None = DEFAULT_MSS,
-        max_size: int | None = 16 * 1024 * 1024,
+        max_size: int | None = MAX_FRAME_BYTES,
+        history_budget_bytes: int = HISTORY_BUDGET_BYTES,
+        history_budget_frames: int = HISTORY_BUDGET_FRAMES,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         if auth not in ("query", "header", "none"):
@@ -149,6 +154,10 @@ class GatewayConnection:
         self.rcvbuf = rcvbuf
         self.mss = mss
         self.max_size = max_size
+        self.history_budget_bytes = history_budget_bytes
+        self.history_budget_frames = history_budget_frames
+        self.received_bytes = 0
+        """Frame text kept so far (counted against the history budget)."""
         self.extra_headers = dict(extra_headers or {})
 
         self.frames: list[ReceivedFrame] = []
@@ -173,6 +182,7 @@ class GatewayConnection:
         self._end: tuple[int | None, str, str] | None = None  # code, reason, by — when the socket ended
         self._reader_finished = False
         self._rcvbuf_open = 0
+        self._limit: tuple[str, int, int | None] | None = None  # why the harness ended it: limit, bytes, frames
 
     # ------------------------------------------------------------------ callbacks
     def on_frame(self, callback: FrameCallback) -> None:
@@ -330,6 +340,14 @@ class GatewayConnection:
                 self._pending_evt.set()
 
     def _note_end(self, exc: WsConnectionClosed) -> None:
+        if self._limit is not None:
+            return  # the harness ended it to protect itself; _over_budget recorded why
+        too_big = self._refused_frame(exc)
+        if too_big is not None:
+            self._limit = ("oversized_frame", too_big, None)
+            self._end = (CLOSE_MESSAGE_TOO_BIG, f"frame of {too_big} bytes refused (limit {self.max_size})",
+                         "harness")
+            return
         by = "harness" if (self._closing_by_harness or self._aborted) else "server"
         if self._aborted:
             self._end = (1006, "aborted by the harness (no close frame)", "harness")
@@ -342,6 +360,30 @@ class GatewayConnection:
             self._end = (rcvd.code, rcvd.reason, by)
         else:
             self._end = (1006, "", by)
+
+    def _refused_frame(self, exc: WsConnectionClosed) -> int | None:
+        """The announced size of a frame websockets refused for exceeding ``max_size``, if that ended it."""
+        if exc.sent is None or exc.sent.code != CLOSE_MESSAGE_TOO_BIG or self._ws is None:
+            return None
+        cause = getattr(self._ws.protocol, "parser_exc", None)
+        size = getattr(cause, "size", None)
+        return size if isinstance(size, int) else (self.max_size or 0) + 1
+
+    def _over_budget(self, raw: str) -> bool:
+        """Whether keeping ``raw`` would exceed the history budget; if so the connection is dropped now."""
+        if self._limit is not None:
+            return True
+        size = len(raw)
+        if (self.received_bytes + size <= self.history_budget_bytes
+                and len(self.frames) < self.history_budget_frames):
+            self.received_bytes += size
+            return False
+        self._limit = ("flood", self.received_bytes + size, len(self.frames) + 1)
+        self._end = (1006, f"history budget exceeded after {len(self.frames)} frames / {self.received_bytes} "
+                           "bytes: dropped by the harness", "harness")
+        if self._ws is not None:
+            self._ws.transport.abort()
+        return True
 
     async def _deliver_loop(self) -> None:
         assert self._pending_evt is not None
@@ -375,6 +417,8 @@ class GatewayConnection:
         else:
             raw = message
             t, d, err = parse_envelope(raw)
+        if self._over_budget(raw):
+            return
         frame = ReceivedFrame(
             conn=self.conn_id, seq=len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
         )
@@ -392,7 +436,9 @@ class GatewayConnection:
     def _finish(self) -> None:
         if self.closed is None:
             code, reason, by = self._end or (None, "", "harness")
-            self.closed = ConnectionClosed(conn=self.conn_id, at=self.clock(), code=code, reason=reason, by=by)  # type: ignore[arg-type]
+            limit, size, frames = self._limit or (None, None, None)
+            self.closed = ConnectionClosed(conn=self.conn_id, at=self.clock(), code=code, reason=reason, by=by,  # type: ignore[arg-type]
+                                           limit=limit, limit_bytes=size, limit_frames=frames)  # type: ignore[arg-type]
         self._wake()
 
     def _wake(self) -> None:
@@ -559,6 +605,11 @@ class GatewayConnection:
         return f"code {end.code} {end.reason!r} by {end.by}"
 
     # ------------------------------------------------------------------ closing
+    @property
+    def limit(self) -> str | None:
+        """Why the harness ended this connection to protect itself (``oversized_frame``, ``flood``), if it did."""
+        return self._limit[0] if self._limit else None
+
     @property
     def is_open(self) -> bool:
         return self._ws is not None and self._end is None and self.closed is None

@@ -6,8 +6,11 @@ during step 7 and still belongs to step 3).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.checks.contract import check_contract
 from harness.checks.delivery import DeliveryReport, check_delivery
+from harness.checks.limits import check_limits
 from harness.checks.redaction import check_redaction
 from harness.checks.types import CheckClass, CheckFailure
 from harness.history import ConnectionId
@@ -68,11 +71,14 @@ class Evaluator:
                 if secrets is None:
                     secrets = list(self.redactor.known_secrets())
                 self._frame_failures += _with_client(check_redaction(new, secrets=secrets), self.recorder, conn)
-        return list(self._frame_failures)
+        return list(self._frame_failures) + self._limit_failures()
+
+    def _limit_failures(self) -> list[CheckFailure]:
+        """Connections the harness ended because the server exceeded a size or history limit."""
+        found = [f for f in check_limits(self.recorder.closes()) if f.check not in self.disabled]
+        return [replace(f, client=self.recorder.conn_clients.get(f.conn or "", f.client)) for f in found]
 
 
 def _with_client(failures: list[CheckFailure], recorder: Recorder, conn: ConnectionId) -> list[CheckFailure]:
-    from dataclasses import replace
-
     client = recorder.conn_clients.get(conn)
     return [replace(f, conn=f.conn or conn, client=f.client or client) for f in failures]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.checks.evidence import bounded
 from harness.checks.types import CheckFailure, LatencySample
 from harness.model.world import LegacyOverrideMode
 
@@ -166,9 +167,10 @@ def failure_record(failure: CheckFailure) -> FailureRecord:
         event_type=failure.event_type,
         connection=failure.conn,
         client=failure.client,
-        expected=failure.expected,
-        observed=failure.observed,
-        details=dict(failure.details),
+        # Bounded: a failure quotes at most EVIDENCE_BYTES of each value the server sent (digest beyond).
+        expected=bounded(failure.expected),
+        observed=bounded(failure.observed),
+        details={key: bounded(value) for key, value in failure.details.items()},
     )
 
 

@@ -21,7 +21,7 @@ from harness.engine.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
 from harness.checks.types import CheckClass, CheckFailure
-from harness.clients.gateway import GatewayConnection
+from harness.clients.gateway import GatewayClosedError, GatewayConnection
 from harness.clients.live_replica import LiveReplica
 from harness.clients.rest import RestSession
 from harness.clients.simulated import SimulatedClient
@@ -194,7 +194,7 @@ class ScenarioSession:
         result.artefacts += self.artefacts
         if keep:
             directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
-            result.artefacts += write_histories(directory, self.recorder, self.redactor)
+            result.artefacts += await write_histories(directory, self.recorder, self.redactor)
             for browser in self.browser_observers.values():
                 result.artefacts += [ArtefactRecord(kind=kind, path=str(path), client=browser.spec.label)
                                      for kind, path in await _quietly_list(browser.save_artefacts(directory))]
@@ -313,7 +313,14 @@ class ScenarioSession:
                                      conn=connection.conn_id)
         expected = self.model.subscribe_requested(action.step, connection.conn_id, guild, channel)
         self.recorder.expect(expected)
-        await connection.subscribe(guild_id, channel_id)
+        try:
+            await connection.subscribe(guild_id, channel_id)
+        except GatewayClosedError:
+            if connection.limit is None:
+                raise
+            # The harness ended this connection to protect itself; that is reported as its own failure.
+            self.recorder.finish(action, "fail", acked=False, limit=connection.limit)
+            return
         acked = False
         if expected:
             acked = await _wait_subscribed(connection, guild_id, channel_id, self._deadline)

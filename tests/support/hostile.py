@@ -12,10 +12,13 @@ everything it is not told to break, so a scenario runs normally until the misbeh
   ``BYTES`` bytes (a well-formed envelope, padded);
 * ``--flood FRAMES``: right after ``ready``, every gateway connection gets ``FRAMES`` frames of
   ``--flood-frame-bytes`` bytes each, as fast as the socket takes them;
+* ``--misbehave-connections N``: only the first ``N`` gateway connections get the big frame or the
+  flood (default: all);
 * ``--huge-body PATH --huge-body-bytes BYTES``: ``GET PATH`` answers 200 ``application/json`` and
   streams ``BYTES`` bytes of one never-ending JSON string (chunked; nothing is held in memory).
 
-Without ``--upstream`` every other route answers 404.
+Without ``--upstream`` every other route answers 404. Each misbehaviour, when it begins, prints
+``event NAME UNIX_TIME`` on stdout, so a test can measure how long the harness took from there.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 import aiohttp
@@ -30,6 +34,10 @@ from aiohttp import WSMsgType, web
 
 HEALTH_BODY_BYTES = 600
 CHUNK = 64 * 1024
+
+
+def announce(name: str) -> None:
+    print(f"event {name} {time.time():.3f}", flush=True)
 
 
 def envelope_of_size(event_type: str, size: int, index: int = 0) -> str:
@@ -43,6 +51,7 @@ class Hostile:
         self.options = options
         self.upstream: str | None = options.upstream.rstrip("/") if options.upstream else None
         self.http: aiohttp.ClientSession | None = None
+        self.connections = 0
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -64,6 +73,7 @@ class Hostile:
     async def health(self, request: web.Request) -> web.StreamResponse:
         if self.options.health != "dribble":
             return web.json_response({"status": "ok"})
+        announce("health_dribble")
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
                                                            "Content-Length": str(HEALTH_BODY_BYTES)})
         await response.prepare(request)
@@ -108,6 +118,7 @@ class Hostile:
     # ------------------------------------------------------------------ gateway
     async def gateway(self, request: web.Request) -> web.StreamResponse:
         if self.options.gateway == "hang":
+            announce("gateway_hang")
             await asyncio.Event().wait()  # read the upgrade, never answer it
         if self.upstream is None or self.http is None:
             raise web.HTTPNotFound()
@@ -144,6 +155,9 @@ class Hostile:
                 break
 
     async def _misbehave(self, client: web.WebSocketResponse) -> None:
+        self.connections += 1
+        if self.options.misbehave_connections is not None and self.connections > self.options.misbehave_connections:
+            return
         try:
             if self.options.big_frame:
                 await client.send_str(envelope_of_size("hostile_big", self.options.big_frame))
@@ -162,6 +176,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--big-frame", type=int, default=0, metavar="BYTES")
     parser.add_argument("--flood", type=int, default=0, metavar="FRAMES")
     parser.add_argument("--flood-frame-bytes", type=int, default=1024, metavar="BYTES")
+    parser.add_argument("--misbehave-connections", type=int, default=None, metavar="N")
     parser.add_argument("--huge-body", metavar="PATH", help="GET PATH streams a huge JSON body")
     parser.add_argument("--huge-body-bytes", type=int, default=400 * 1024 * 1024, metavar="BYTES")
     return parser.parse_args(argv)

@@ -19,6 +19,8 @@ class Measured:
     seconds: float
     maxrss_mb: float
     """Peak resident memory of the child, in MiB."""
+    ended_at: float
+    """``time.time()`` when the child had exited (to compare with a server's own timestamps)."""
 
 
 def run_measured(argv: Sequence[str], *, timeout: float, env: dict[str, str] | None = None) -> Measured:
@@ -29,10 +31,11 @@ def run_measured(argv: Sequence[str], *, timeout: float, env: dict[str, str] | N
                                 start_new_session=True)
         status, usage = _wait4(proc, started + timeout)
         seconds = time.monotonic() - started
+        ended_at = time.time()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(proc.returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024.0)
+        return Measured(proc.returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024.0, ended_at)
 
 
 def _wait4(proc: subprocess.Popen, deadline: float) -> tuple[int, os.struct_rusage]:  # type: ignore[type-arg]
