@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
-__all__ = ["EVIDENCE_BYTES", "EXCERPT_CHARS", "bounded", "digest_record", "excerpt_of", "is_truncated"]
+from harness.checks.types import CheckFailure
+
+__all__ = ["EVIDENCE_BYTES", "EXCERPT_CHARS", "FAILURES_PER_KIND", "bounded", "cap_per_kind", "digest_record",
+           "excerpt_of", "is_truncated"]
 
 EVIDENCE_BYTES = 4096
 """Largest JSON text of one value a failure embeds as it is."""
 EXCERPT_CHARS = 512
 """Characters of a too-big value's text kept as its excerpt."""
+FAILURES_PER_KIND = 100
+"""Failures of one ``check/kind`` a scenario lists; the rest are counted in one last record."""
 
 
 def bounded(value: Any, limit: int = EVIDENCE_BYTES) -> Any:
@@ -64,3 +70,27 @@ def excerpt_of(text: str, chars: int = EXCERPT_CHARS) -> str:
 
 def is_truncated(value: Any) -> bool:
     return isinstance(value, dict) and value.get("truncated") is True
+
+
+def cap_per_kind(failures: list[CheckFailure], limit: int = FAILURES_PER_KIND) -> list[CheckFailure]:
+    """The first ``limit`` failures of each ``check/kind``, in order; for a kind with more, its last
+    listed failure is followed by one record saying how many were left out (``details.omitted``).
+
+    A server can make one scenario fail in an unbounded number of distinct ways (a flood of frames of
+    20,000 different event types); the report lists enough of each kind to act on and stays small."""
+    seen: dict[tuple[str, str], int] = {}
+    kept: list[CheckFailure] = []
+    for failure in failures:
+        key = (failure.check.value, failure.kind)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            kept.append(failure)
+    for (check, kind), count in seen.items():
+        if count > limit:
+            last = max(i for i, f in enumerate(kept) if (f.check.value, f.kind) == (check, kind))
+            omitted = count - limit
+            kept.insert(last + 1, replace(
+                kept[last], message=f"… and {omitted} more {check}/{kind} failures, not listed",
+                step=None, event_type=None, conn=None, client=None, expected=None, observed=None,
+                details={"omitted": omitted}))
+    return kept

@@ -20,6 +20,7 @@ from harness.engine.artefacts import safe_name, scenario_dir, write_histories
 from harness.engine.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
+from harness.checks.evidence import cap_per_kind
 from harness.checks.types import CheckClass, CheckFailure
 from harness.clients.gateway import GatewayClosedError, GatewayConnection
 from harness.clients.live_replica import LiveReplica
@@ -596,8 +597,8 @@ class ScenarioSession:
             await _quietly(session.aclose())
 
     def _result(self, duration: float) -> ScenarioResult:
-        errors = _dedupe([f for f in self.failures if f.is_error])
-        warnings = _dedupe([f for f in self.failures if not f.is_error])
+        errors = cap_per_kind(_dedupe([f for f in self.failures if f.is_error]))
+        warnings = cap_per_kind(_dedupe([f for f in self.failures if not f.is_error]))
         status: Literal["passed", "failed", "error"] = "error" if self.error else ("failed" if errors else "passed")
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),

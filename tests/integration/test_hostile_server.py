@@ -146,3 +146,18 @@ def test_a_400_mb_rest_body_is_read_to_its_cap_and_named(upstream: ServedProcess
                                  "8388608 bytes; the harness stopped reading it")
     assert done.maxrss_mb < MEMORY_BOUND_MB, done.maxrss_mb
     assert done.seconds < 60
+
+
+def test_thousands_of_distinct_failures_are_listed_up_to_the_cap_per_kind(upstream: ServedProcess,
+                                                                          tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    with hostile("--upstream", upstream.url, "--flood", "1500", "--flood-frame-bytes", "100",
+                 "--flood-distinct-types", "--misbehave-connections", "1") as server:
+        done = run_harness(server.url, "--scenario", "row.message.create", "--report", str(report))
+    assert done.returncode == 1, done.stderr
+    assert_no_traceback(done)
+    [scenario] = json.loads((report / "result.json").read_text())["scenarios"]
+    unexpected = [f for f in scenario["failures"] if f["kind"] == "unexpected"]
+    assert len(unexpected) == 101 and unexpected[-1]["details"] == {"omitted": 1400}, len(unexpected)
+    assert (report / "result.json").stat().st_size < 500_000
+    assert (report / "junit.xml").stat().st_size < 100_000

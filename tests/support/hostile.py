@@ -12,6 +12,8 @@ everything it is not told to break, so a scenario runs normally until the misbeh
   ``BYTES`` bytes (a well-formed envelope, padded);
 * ``--flood FRAMES``: right after ``ready``, every gateway connection gets ``FRAMES`` frames of
   ``--flood-frame-bytes`` bytes each, as fast as the socket takes them;
+* ``--flood-distinct-types``: each flood frame has its own event type (``hostile_flood_0``, …), so
+  no two of them are the same failure;
 * ``--misbehave-connections N``: only the first ``N`` gateway connections get the big frame or the
   flood (default: all);
 * ``--huge-body PATH --huge-body-bytes BYTES``: ``GET PATH`` answers 200 ``application/json`` and
@@ -162,7 +164,8 @@ class Hostile:
             if self.options.big_frame:
                 await client.send_str(envelope_of_size("hostile_big", self.options.big_frame))
             for index in range(self.options.flood):
-                await client.send_str(envelope_of_size("hostile_flood", self.options.flood_frame_bytes, index))
+                event_type = f"hostile_flood_{index}" if self.options.flood_distinct_types else "hostile_flood"
+                await client.send_str(envelope_of_size(event_type, self.options.flood_frame_bytes, index))
         except (ConnectionResetError, aiohttp.ClientConnectionResetError, RuntimeError):
             pass  # the harness closed the connection: that is the point
 
@@ -176,6 +179,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--big-frame", type=int, default=0, metavar="BYTES")
     parser.add_argument("--flood", type=int, default=0, metavar="FRAMES")
     parser.add_argument("--flood-frame-bytes", type=int, default=1024, metavar="BYTES")
+    parser.add_argument("--flood-distinct-types", action="store_true")
     parser.add_argument("--misbehave-connections", type=int, default=None, metavar="N")
     parser.add_argument("--huge-body", metavar="PATH", help="GET PATH streams a huge JSON body")
     parser.add_argument("--huge-body-bytes", type=int, default=400 * 1024 * 1024, metavar="BYTES")

@@ -75,3 +75,16 @@ def test_limit_closes_become_named_failures_and_ordinary_closes_do_not() -> None
     assert (oversized.check, oversized.kind, oversized.client) == (CheckClass.CONTRACT, "oversized", "alice.1")
     assert oversized.message.startswith("frame of 10000000 bytes exceeds the 65536-byte event limit")
     assert (flood.check, flood.kind, flood.details) == (CheckClass.DELIVERY, "flood", {"frames": 90, "bytes": 5_000_000})
+
+
+def test_a_scenario_lists_at_most_the_cap_of_each_kind_and_counts_the_rest() -> None:
+    from harness.checks.evidence import cap_per_kind
+
+    many = [CheckFailure(CheckClass.DELIVERY, "unexpected", f"t{i} reached", event_type=f"t{i}") for i in range(250)]
+    other = [CheckFailure(CheckClass.CONTRACT, "schema", "bad")]
+    kept = cap_per_kind(many[:120] + other + many[120:], limit=100)
+    assert [f.kind for f in kept].count("unexpected") == 101 and kept[-1].kind == "schema"
+    [summary] = [f for f in kept if f.details.get("omitted")]
+    assert summary.details == {"omitted": 150} and summary.message == "… and 150 more delivery/unexpected failures, not listed"
+    assert kept.index(summary) == 100, "right after the last listed failure of its kind"
+    assert cap_per_kind(other) == other
