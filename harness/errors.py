@@ -23,9 +23,19 @@ class ScenarioError(HarnessError):
 class TargetError(HarnessError):
     """The system under test cannot be started, reached, or died: port in use, unreachable, crashed."""
 
+    ends_run = False
+    """True when no later scenario can mean anything either (the suite stops and reports it, exit 2)."""
+
 
 class TargetUnreachable(TargetError):
     pass
+
+
+class TargetUnresponsive(TargetUnreachable):
+    """The target accepts connections but does not answer within one total deadline (a stuck
+    handshake): every later scenario would wait the same, so the run ends here (exit 2)."""
+
+    ends_run = True
 
 
 class TargetCrashed(TargetError):

@@ -48,6 +48,14 @@ class ConnectionClosed:
     """WebSocket close code (1006 for an abrupt drop without a close frame), None if unknown."""
     reason: str
     by: Literal["server", "harness"]
+    limit: Literal["oversized_frame", "flood"] | None = None
+    """Set when the harness ended the connection to protect itself: ``oversized_frame`` — a frame over
+    the contract's event size arrived (refused at the socket, never read); ``flood`` — the connection
+    received more than its history budget (harness/clients/gateway_limits.py)."""
+    limit_bytes: int | None = None
+    """The refused frame's size, or the bytes the flooded connection had received."""
+    limit_frames: int | None = None
+    """For ``flood``: the frames the connection had received."""
 
 
 @dataclass

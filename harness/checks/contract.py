@@ -26,6 +26,7 @@ from contracts.envelope import (
     unsorted_key_paths,
 )
 from contracts.profiles import CURRENT, ProtocolProfile
+from harness.checks.evidence import excerpt_of
 from harness.checks.types import CheckClass, CheckFailure, Severity
 from harness.history import ReceivedFrame
 
@@ -98,7 +99,7 @@ def _size_findings(frame: ReceivedFrame, limit: int) -> list[CheckFailure]:
 
 def _envelope_failure(frame: ReceivedFrame, exc: EnvelopeError) -> CheckFailure:
     return _failure(frame, "envelope", f"not a valid {{v,t,d}} envelope: {exc}",
-                    reason=exc.reason, raw_excerpt=frame.raw[:_RAW_EXCERPT])
+                    reason=exc.reason, raw_excerpt=excerpt_of(frame.raw, _RAW_EXCERPT))
 
 
 def _layout_findings(frame: ReceivedFrame, envelope: Envelope) -> list[CheckFailure]:

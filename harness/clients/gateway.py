@@ -36,7 +36,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from harness.errors import TargetError, TargetUnreachable
+from harness.clients.gateway_limits import (
+    CLOSE_MESSAGE_TOO_BIG, HISTORY_BUDGET_BYTES, HISTORY_BUDGET_FRAMES, MAX_FRAME_BYTES,
+)
+from harness.errors import TargetError, TargetUnreachable, TargetUnresponsive
 from harness.history import ConnectionClosed, ReceivedFrame
 from harness.redact import Redactor
 from harness.targets.base import describe_transport_error
@@ -46,6 +49,7 @@ __all__ = [
     "GatewayAuthError",
     "GatewayClosedError",
     "GatewayTimeout",
+    "GatewayHandshakeTimeout",
     "FrameCallback",
     "parse_envelope",
 ]
@@ -75,6 +79,11 @@ class GatewayAuthError(TargetError):
 
 class GatewayClosedError(TargetError):
     """The connection is closed (waiting for or sending a frame is pointless)."""
+
+
+class GatewayHandshakeTimeout(TargetUnresponsive):
+    """The gateway accepted the connection but did not complete the WebSocket upgrade in time: the
+    target is not serving, and every later connection would wait the same, so the run ends."""
 
 
 class GatewayTimeout(TimeoutError):
@@ -129,7 +138,9 @@ class GatewayConnection:
         max_queue: int = DEFAULT_MAX_QUEUE,
         rcvbuf: int | None = DEFAULT_RCVBUF,
         mss: int | None = DEFAULT_MSS,
-        max_size: int | None = 16 * 1024 * 1024,
+        max_size: int | None = MAX_FRAME_BYTES,
+        history_budget_bytes: int = HISTORY_BUDGET_BYTES,
+        history_budget_frames: int = HISTORY_BUDGET_FRAMES,
         extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         if auth not in ("query", "header", "none"):
@@ -148,6 +159,10 @@ class GatewayConnection:
         self.rcvbuf = rcvbuf
         self.mss = mss
         self.max_size = max_size
+        self.history_budget_bytes = history_budget_bytes
+        self.history_budget_frames = history_budget_frames
+        self.received_bytes = 0
+        """Frame text kept so far (counted against the history budget)."""
         self.extra_headers = dict(extra_headers or {})
 
         self.frames: list[ReceivedFrame] = []
@@ -172,6 +187,7 @@ class GatewayConnection:
         self._end: tuple[int | None, str, str] | None = None  # code, reason, by — when the socket ended
         self._reader_finished = False
         self._rcvbuf_open = 0
+        self._limit: tuple[str, int, int | None] | None = None  # why the harness ended it: limit, bytes, frames
 
     # ------------------------------------------------------------------ callbacks
     def on_frame(self, callback: FrameCallback) -> None:
@@ -200,27 +216,26 @@ class GatewayConnection:
         parts = urlsplit(url)
         host = parts.hostname or "127.0.0.1"
         port = parts.port or (443 if parts.scheme == "wss" else 80)
+        deadline = asyncio.get_running_loop().time() + self.open_timeout
         try:
-            sock = await asyncio.wait_for(self._connect_socket(loop, host, port), self.open_timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+            # One total deadline for the TCP connect and the whole upgrade: a server that accepts and
+            # never answers (or answers one byte at a time) cannot hold the harness longer.
+            async with asyncio.timeout_at(deadline):
+                sock = await self._connect_socket(loop, host, port)
+        except (OSError, TimeoutError) as exc:
             raise TargetUnreachable(
                 f"{self.conn_id}: cannot reach {parts.scheme}://{parts.netloc} ({describe_transport_error(exc)})"
             ) from None
         try:
-            self._ws = await connect(
-                url,
-                sock=sock,
-                additional_headers=headers or None,
-                open_timeout=self.open_timeout,
-                close_timeout=self.close_timeout,
-                ping_interval=None,  # the server pings; a paused reader must not time out on pongs
-                ping_timeout=None,
-                max_queue=self.max_queue,
-                max_size=self.max_size,
-                proxy=None,
-                compression=None,
-                user_agent_header="filament-sync-harness",
-            )
+            async with asyncio.timeout_at(deadline):
+                self._ws = await self._upgrade(url, sock, headers)
+        except TimeoutError:
+            sock.close()
+            base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            raise GatewayHandshakeTimeout(
+                f"{self.conn_id}: the gateway at {base} did not complete the WebSocket handshake within "
+                f"{self.open_timeout:g}s"
+            ) from None
         except InvalidStatus as exc:
             sock.close()
             status = exc.response.status_code
@@ -236,7 +251,7 @@ class GatewayConnection:
                     "exhausted; raise FILAMENT_RATE_LIMIT_REQUESTS_PER_MINUTE on the target"
                 ) from None
             raise TargetError(f"{self.conn_id}: the gateway upgrade at {shown} answered {status} {body.strip()}") from None
-        except (InvalidHandshake, OSError, asyncio.TimeoutError, EOFError) as exc:
+        except (InvalidHandshake, OSError, EOFError) as exc:
             sock.close()
             raise TargetUnreachable(
                 f"{self.conn_id}: WebSocket handshake with {shown} failed ({describe_transport_error(exc)})"
@@ -251,6 +266,22 @@ class GatewayConnection:
         self._reader = asyncio.create_task(self._read_loop(), name=f"gateway-reader-{self.conn_id}")
         self._deliverer = asyncio.create_task(self._deliver_loop(), name=f"gateway-deliver-{self.conn_id}")
         return self
+
+    async def _upgrade(self, url: str, sock: socket.socket, headers: dict[str, str]) -> ClientConnection:
+        return await connect(
+            url,
+            sock=sock,
+            additional_headers=headers or None,
+            open_timeout=None,  # the caller's one deadline covers the connect and the upgrade
+            close_timeout=self.close_timeout,
+            ping_interval=None,  # the server pings; a paused reader must not time out on pongs
+            ping_timeout=None,
+            max_queue=self.max_queue,
+            max_size=self.max_size,
+            proxy=None,
+            compression=None,
+            user_agent_header="filament-sync-harness",
+        )
 
     async def _connect_socket(self, loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -320,6 +351,14 @@ class GatewayConnection:
                 self._pending_evt.set()
 
     def _note_end(self, exc: WsConnectionClosed) -> None:
+        if self._limit is not None:
+            return  # the harness ended it to protect itself; _over_budget recorded why
+        too_big = self._refused_frame(exc)
+        if too_big is not None:
+            self._limit = ("oversized_frame", too_big, None)
+            self._end = (CLOSE_MESSAGE_TOO_BIG, f"frame of {too_big} bytes refused (limit {self.max_size})",
+                         "harness")
+            return
         by = "harness" if (self._closing_by_harness or self._aborted) else "server"
         if self._aborted:
             self._end = (1006, "aborted by the harness (no close frame)", "harness")
@@ -332,6 +371,30 @@ class GatewayConnection:
             self._end = (rcvd.code, rcvd.reason, by)
         else:
             self._end = (1006, "", by)
+
+    def _refused_frame(self, exc: WsConnectionClosed) -> int | None:
+        """The announced size of a frame websockets refused for exceeding ``max_size``, if that ended it."""
+        if exc.sent is None or exc.sent.code != CLOSE_MESSAGE_TOO_BIG or self._ws is None:
+            return None
+        cause = getattr(self._ws.protocol, "parser_exc", None)
+        size = getattr(cause, "size", None)
+        return size if isinstance(size, int) else (self.max_size or 0) + 1
+
+    def _over_budget(self, raw: str) -> bool:
+        """Whether keeping ``raw`` would exceed the history budget; if so the connection is dropped now."""
+        if self._limit is not None:
+            return True
+        size = len(raw)
+        if (self.received_bytes + size <= self.history_budget_bytes
+                and len(self.frames) < self.history_budget_frames):
+            self.received_bytes += size
+            return False
+        self._limit = ("flood", self.received_bytes + size, len(self.frames) + 1)
+        self._end = (1006, f"history budget exceeded after {len(self.frames)} frames / {self.received_bytes} "
+                           "bytes: dropped by the harness", "harness")
+        if self._ws is not None:
+            self._ws.transport.abort()
+        return True
 
     async def _deliver_loop(self) -> None:
         assert self._pending_evt is not None
@@ -365,6 +428,8 @@ class GatewayConnection:
         else:
             raw = message
             t, d, err = parse_envelope(raw)
+        if self._over_budget(raw):
+            return
         frame = ReceivedFrame(
             conn=self.conn_id, seq=len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
         )
@@ -382,7 +447,9 @@ class GatewayConnection:
     def _finish(self) -> None:
         if self.closed is None:
             code, reason, by = self._end or (None, "", "harness")
-            self.closed = ConnectionClosed(conn=self.conn_id, at=self.clock(), code=code, reason=reason, by=by)  # type: ignore[arg-type]
+            limit, size, frames = self._limit or (None, None, None)
+            self.closed = ConnectionClosed(conn=self.conn_id, at=self.clock(), code=code, reason=reason, by=by,  # type: ignore[arg-type]
+                                           limit=limit, limit_bytes=size, limit_frames=frames)  # type: ignore[arg-type]
         self._wake()
 
     def _wake(self) -> None:
@@ -560,6 +627,11 @@ class GatewayConnection:
         return f"code {end.code} {end.reason!r} by {end.by}"
 
     # ------------------------------------------------------------------ closing
+    @property
+    def limit(self) -> str | None:
+        """Why the harness ended this connection to protect itself (``oversized_frame``, ``flood``), if it did."""
+        return self._limit[0] if self._limit else None
+
     @property
     def is_open(self) -> bool:
         return self._ws is not None and self._end is None and self.closed is None

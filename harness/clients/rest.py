@@ -15,6 +15,7 @@ used by the snapshot reader.
 from __future__ import annotations
 
 import functools
+import json as json_module
 import ssl
 
 import asyncio
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 
 from harness.errors import TargetError, TargetUnreachable
+from harness.targets.base import read_at_most
 from harness.redact import Redactor
 from harness.targets.base import describe_transport_error
 
@@ -34,11 +36,21 @@ __all__ = [
     "RestResult",
     "RestSession",
     "RateLimited",
+    "ResponseTooLarge",
+    "MAX_BODY_BYTES",
     "RestAuthError",
     "REFRESH_MARGIN",
 ]
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""Largest REST response body the harness reads (REST.md's biggest answers, a page of 100 messages of
+2,000 characters with their markdown tokens, are well under 1 MiB). A bigger body is not read past the
+cap: :class:`ResponseTooLarge`, with nothing more held in memory."""
+TOTAL_TIMEOUT_FACTOR = 2.0
+"""A request's one total deadline (connect, send, the whole body) is this many times the per-phase
+timeout: httpx's read timeout restarts with every byte, so a body sent one byte a second never trips it."""
 
 REFRESH_MARGIN = 15.0
 """Seconds before the access token's expiry at which a request refreshes it first."""
@@ -64,6 +76,10 @@ class RateLimited(TargetError):
     def __init__(self, message: str, result: "RestResult") -> None:
         super().__init__(message)
         self.result = result
+
+
+class ResponseTooLarge(TargetError):
+    """A REST response body grew past :data:`MAX_BODY_BYTES`; the harness stopped reading it."""
 
 
 class RestAuthError(TargetError):
@@ -95,15 +111,14 @@ class RestResult:
         return self.body.get("error") if isinstance(self.body, dict) else None
 
 
-def _parse_body(resp: httpx.Response) -> Any:
-    raw = resp.content
+def _parse_body(raw: bytes, headers: httpx.Headers) -> Any:
     if not raw:
         return None
-    ctype = resp.headers.get("content-type", "").lower()
+    ctype = headers.get("content-type", "").lower()
     if "json" in ctype:
         try:
-            return resp.json()
-        except ValueError:
+            return json_module.loads(raw)
+        except (ValueError, RecursionError):
             pass
     try:
         return raw.decode("utf-8")
@@ -158,10 +173,13 @@ class RestSession:
         raise_on_rate_limit: bool = True,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.redactor = redactor
         self.timeout = timeout
+        self.total_timeout = timeout * TOTAL_TIMEOUT_FACTOR
+        self.max_body_bytes = max_body_bytes
         self.label = label or "rest"
         self.raise_on_rate_limit = raise_on_rate_limit
         self.clock = clock
@@ -340,7 +358,12 @@ class RestSession:
             kwargs["files"] = files
         started = self.clock()
         try:
-            resp = await self._client.request(method, path, **kwargs)
+            async with asyncio.timeout(self.total_timeout):
+                resp, raw = await self._exchange(method, path, kwargs)
+        except TimeoutError:
+            raise TargetUnreachable(
+                f"{method} {self.base_url}{_path_only(path)}: no complete answer within {self.total_timeout:g}s"
+            ) from None
         except httpx.TimeoutException as exc:
             raise TargetUnreachable(
                 f"{method} {self.base_url}{_path_only(path)}: no answer within {self.timeout:g}s "
@@ -351,11 +374,25 @@ class RestSession:
                 f"cannot reach {self.base_url} ({describe_transport_error(exc)}) for {method} {_path_only(path)}"
             ) from None
         elapsed = self.clock() - started
-        result = RestResult(resp.status_code, _parse_body(resp), resp.headers, elapsed, method, path)
+        if raw is None:
+            raise ResponseTooLarge(
+                f"{method} {self.base_url}{_path_only(path)} answered {resp.status_code} with a body over "
+                f"{self.max_body_bytes} bytes; the harness stopped reading it"
+            )
+        result = RestResult(resp.status_code, _parse_body(raw, resp.headers), resp.headers, elapsed, method, path)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s %s -> %s (%.3fs)", self.label, method, self.redactor.redact_url(path),
                       resp.status_code, elapsed)
         return result
+
+    async def _exchange(self, method: str, path: str, kwargs: dict[str, Any]) -> tuple[httpx.Response, bytes | None]:
+        """Send and read the body as a stream, stopping at ``max_body_bytes`` (None: over the cap)."""
+        request = self._client.build_request(method, path, **kwargs)
+        resp = await self._client.send(request, stream=True)
+        try:
+            return resp, await read_at_most(resp, self.max_body_bytes)
+        finally:
+            await resp.aclose()
 
     # RestReader protocol ------------------------------------------------
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[int, Any]:

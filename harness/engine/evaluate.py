@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from harness.checks.delivery import Attribution, DeliveryJudge, DeliveryReport
 from harness.checks.frame_cache import FrameCheckCache
+from dataclasses import replace
+
+from harness.checks.limits import check_limits
 from harness.checks.types import CheckClass, CheckFailure
 from harness.history import ConnectionId
 from harness.model.oracle import Model
@@ -92,11 +95,14 @@ class Evaluator:
             if CheckClass.REDACTION not in self.disabled:
                 found = self._cache.redaction(new, self.redactor.known_secrets, len(self.redactor))
                 self._frame_failures += _with_client(found, self.recorder, conn)
-        return list(self._frame_failures)
+        return list(self._frame_failures) + self._limit_failures()
+
+    def _limit_failures(self) -> list[CheckFailure]:
+        """Connections the harness ended because the server exceeded a size or history limit."""
+        found = [f for f in check_limits(self.recorder.closes()) if f.check not in self.disabled]
+        return [replace(f, client=self.recorder.conn_clients.get(f.conn or "", f.client)) for f in found]
 
 
 def _with_client(failures: list[CheckFailure], recorder: Recorder, conn: ConnectionId) -> list[CheckFailure]:
-    from dataclasses import replace
-
     client = recorder.conn_clients.get(conn)
     return [replace(f, conn=f.conn or conn, client=f.client or client) for f in failures]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.checks.evidence import bounded
 from harness.checks.types import CheckFailure, LatencySample
 from harness.engine.evidence_depth import bounded_depth
 from harness.model.world import LegacyOverrideMode
@@ -210,9 +211,10 @@ def failure_record(failure: CheckFailure) -> FailureRecord:
         event_type=failure.event_type,
         connection=failure.conn,
         client=failure.client,
-        expected=bounded_depth(failure.expected),
-        observed=bounded_depth(failure.observed),
-        details=bounded_depth(dict(failure.details)),
+        # Bounded: nesting cut at a fixed depth, then at most EVIDENCE_BYTES of each value (digest beyond).
+        expected=bounded(bounded_depth(failure.expected)),
+        observed=bounded(bounded_depth(failure.observed)),
+        details={key: bounded(bounded_depth(value)) for key, value in failure.details.items()},
     )
 
 

@@ -21,8 +21,9 @@ from harness.engine.crash import one_line_cause, traceback_text, write_traceback
 from harness.engine.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
+from harness.checks.evidence import cap_per_kind
 from harness.checks.types import CheckClass, CheckFailure
-from harness.clients.gateway import GatewayConnection
+from harness.clients.gateway import GatewayClosedError, GatewayConnection
 from harness.clients.live_replica import LiveReplica
 from harness.clients.rest import RestSession
 from harness.clients.simulated import SimulatedClient
@@ -216,7 +217,7 @@ class ScenarioSession:
                                                 self.redactor)
         if keep:
             directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
-            result.artefacts += _histories_or_nothing(directory, self.recorder, self.redactor)
+            result.artefacts += await _histories_or_nothing(directory, self.recorder, self.redactor)
             for browser in self.browser_observers.values():
                 result.artefacts += [ArtefactRecord(kind=kind, path=str(path), client=browser.spec.label)
                                      for kind, path in await _quietly_list(browser.save_artefacts(directory))]
@@ -248,7 +249,7 @@ class ScenarioSession:
             self.error = f"scenario error: {str(exc).splitlines()[0]}"
         except HarnessError as exc:
             self.error = f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, TargetError) and not self.target.alive():
+            if isinstance(exc, TargetError) and (exc.ends_run or not self.target.alive()):
                 await self._close()
                 raise
         except Exception as exc:  # noqa: BLE001 - a crash is this scenario's error, never a silent pass
@@ -346,7 +347,14 @@ class ScenarioSession:
                                      conn=connection.conn_id)
         expected = self.model.subscribe_requested(action.step, connection.conn_id, guild, channel)
         self.recorder.expect(expected)
-        await connection.subscribe(guild_id, channel_id)
+        try:
+            await connection.subscribe(guild_id, channel_id)
+        except GatewayClosedError:
+            if connection.limit is None:
+                raise
+            # The harness ended this connection to protect itself; that is reported as its own failure.
+            self.recorder.finish(action, "fail", acked=False, limit=connection.limit)
+            return
         acked = False
         if expected:
             acked = await _wait_subscribed(connection, guild_id, channel_id, self._deadline)
@@ -665,8 +673,8 @@ class ScenarioSession:
             self.failures = [_excused_by_overload(f) for f in self.failures]
             if not any(f.is_error for f in self.failures):  # real findings (a leak, a loss) still fail it
                 self.error = self.error or load.describe()
-        errors = _dedupe([f for f in self.failures if f.is_error])
-        warnings = _dedupe([f for f in self.failures if not f.is_error])
+        errors = cap_per_kind(_dedupe([f for f in self.failures if f.is_error]))
+        warnings = cap_per_kind(_dedupe([f for f in self.failures if not f.is_error]))
         status: Literal["passed", "failed", "error"] = "error" if self.error else ("failed" if errors else "passed")
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
@@ -775,9 +783,9 @@ def _dedupe(failures: list[CheckFailure]) -> list[CheckFailure]:
     return out
 
 
-def _histories_or_nothing(directory: Path, recorder: Recorder, redactor: Redactor) -> list[ArtefactRecord]:
+async def _histories_or_nothing(directory: Path, recorder: Recorder, redactor: Redactor) -> list[ArtefactRecord]:
     try:
-        return write_histories(directory, recorder, redactor)
+        return await write_histories(directory, recorder, redactor)
     except (OSError, ValueError, RecursionError) as exc:  # evidence lost must not turn into a crash
         log.warning("histories of %s not written: %r", directory.name, exc)
         return []

@@ -15,7 +15,6 @@ import asyncio
 import errno
 import json
 import socket
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from types import TracebackType
@@ -31,6 +30,7 @@ __all__ = [
     "DEFAULT_READY_TIMEOUT",
     "wait_ready",
     "probe_health",
+    "read_at_most",
     "gateway_url_for",
     "origin_of",
     "port_in_use",
@@ -215,22 +215,43 @@ def describe_transport_error(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+HEALTH_BODY_CAP = 64 * 1024
+"""Bytes of a ``/health`` body read at most: ``{"status":"ok"}`` is 15; a bigger body is not an answer."""
+
+
 async def probe_health(client: httpx.AsyncClient, rest_url: str) -> tuple[bool, str]:
-    """One ``GET /health``. Returns (ready, cause-if-not)."""
+    """One ``GET /health``. Returns (ready, cause-if-not). The caller bounds it in time (a server can
+    answer 200 and then send its body one byte a second: httpx's read timeout restarts with each byte)."""
     url = rest_url.rstrip("/") + HEALTH_PATH
     try:
-        resp = await client.get(url)
+        async with client.stream("GET", url) as resp:
+            if resp.status_code != 200:
+                return False, f"GET {url} answered {resp.status_code}"
+            raw = await read_at_most(resp, HEALTH_BODY_CAP)
     except (httpx.TransportError, OSError) as exc:
         return False, f"cannot reach {url} ({describe_transport_error(exc)})"
-    if resp.status_code != 200:
-        return False, f"GET {url} answered {resp.status_code}"
+    if raw is None:
+        return False, f"GET {url} answered 200 with a body over {HEALTH_BODY_CAP} bytes"
     try:
-        body = resp.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError):
         return False, f"GET {url} answered 200 but not JSON"
     if body != {"status": "ok"}:
         return False, f"GET {url} answered 200 with {json.dumps(body)[:120]} instead of {{\"status\":\"ok\"}}"
     return True, ""
+
+
+async def read_at_most(resp: httpx.Response, cap: int) -> bytes | None:
+    """The body of a streamed response, or None as soon as it grows past ``cap`` bytes (the rest is
+    never read, so a hostile body cannot grow the harness's memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def wait_ready(
@@ -243,31 +264,50 @@ async def wait_ready(
 ) -> None:
     """Poll ``GET /health`` until it answers 200 ``{"status":"ok"}`` or ``timeout`` passes.
 
+    ``timeout`` is one total deadline over every probe, read and pause (a probe still reading when it
+    passes is abandoned), not a timeout per read.
+
     ``exited`` is consulted between probes: when it returns a message, the target's process has died
     and :class:`TargetCrashed` is raised with it. ``unreachable_fails_fast`` (for targets that should
     already be running) raises :class:`TargetUnreachable` on the first refused connection.
     """
-    deadline = time.monotonic() + timeout
+    url = rest_url.rstrip("/") + HEALTH_PATH
+    state = {"last": "no probe yet"}
+    try:
+        async with asyncio.timeout(timeout):
+            await _poll_health(rest_url, state, exited, unreachable_fails_fast)
+            return
+    except TimeoutError:
+        pass
+    if exited is not None:
+        crash = exited()
+        if crash:
+            raise TargetCrashed(crash)
+    last = state["last"]
+    if last == _PROBING:
+        last = f"GET {url} gave no complete answer within the deadline"
+    if last.startswith("cannot reach"):
+        raise TargetUnreachable(f"{name} not ready after {timeout:g}s: {last}")
+    raise TargetError(f"{name} not ready after {timeout:g}s: {last}")
+
+
+_PROBING = "probing"
+
+
+async def _poll_health(rest_url: str, state: dict[str, str], exited: Callable[[], str | None] | None,
+                       unreachable_fails_fast: bool) -> None:
     delay = 0.02
-    last = "no probe yet"
     async with httpx.AsyncClient(timeout=httpx.Timeout(2.0), trust_env=False) as client:
         while True:
             if exited is not None:
                 crash = exited()
                 if crash:
                     raise TargetCrashed(crash)
-            ok, last = await probe_health(client, rest_url)
+            state["last"] = _PROBING
+            ok, state["last"] = await probe_health(client, rest_url)
             if ok:
                 return
-            if unreachable_fails_fast and last.startswith("cannot reach"):
-                raise TargetUnreachable(last)
-            if time.monotonic() >= deadline:
-                if exited is not None:
-                    crash = exited()
-                    if crash:
-                        raise TargetCrashed(crash)
-                if last.startswith("cannot reach"):
-                    raise TargetUnreachable(f"{name} not ready after {timeout:g}s: {last}")
-                raise TargetError(f"{name} not ready after {timeout:g}s: {last}")
-            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            if unreachable_fails_fast and state["last"].startswith("cannot reach"):
+                raise TargetUnreachable(state["last"])
+            await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.25)
