@@ -12,7 +12,7 @@ from harness.redact import Redactor
 from harness.engine.results import RunResult, ScenarioResult
 
 _MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "error": "[magenta]ERROR[/]",
-         "skipped": "[yellow]SKIP[/]"}
+         "skipped": "[yellow]SKIP[/]", "degraded": "[cyan]DEGRADED[/]"}
 MAX_FAILURE_LINES = 4
 
 
@@ -58,7 +58,7 @@ class Console:
         if run.interrupted:
             coverage += ", INTERRUPTED before the end"
         self.out.print(f"{summary.passed} passed, {summary.failed} failed, {summary.error} errors, "
-                       f"{summary.skipped} skipped in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
+                       f"{summary.skipped} skipped{_degraded(summary.degraded)} in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
 
     def _latency(self, run: RunResult) -> None:
         interesting = {k: v for k, v in run.latency.items() if k not in ("ready", "presence_sync", "subscribed",
@@ -89,3 +89,8 @@ def _failure_summary(result: ScenarioResult) -> str:
         key = f"{failure.check}/{failure.kind}"
         counts[key] = counts.get(key, 0) + 1
     return ", ".join(f"{key}×{n}" for key, n in sorted(counts.items()))
+
+
+def _degraded(count: int) -> str:
+    """Shown only when a mixed-version run had expected degradation (docs/mixed-versions.md)."""
+    return f", {count} degraded as expected" if count else ""

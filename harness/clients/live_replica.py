@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from harness.clients.gateway import GatewayConnection
 from harness.clients.rest import RestSession
 from harness.clients.snapshot import SnapshotError, fetch_part, fetch_view
 from harness.history import ReceivedFrame
 from harness.model.replica import Refetch, Replica
+from harness.model.staleness import Staleness
 from harness.model.views import ClientView, Scope
 
 log = logging.getLogger(__name__)
 
 
 class LiveReplica:
-    def __init__(self, label: str, rest: RestSession) -> None:
+    def __init__(self, label: str, rest: RestSession, understands: Callable[[str], bool] | None = None) -> None:
         self.label = label
         self.rest = rest
         self.replica = Replica()
+        self.understands = understands or (lambda event_type: True)
+        """The client version's protocol profile: an older client ignores event types it does not know."""
+        self.staleness = Staleness()
+        """What this client missed since its last REST refresh (harness.model.staleness)."""
         self.errors: list[str] = []
         """REST re-reads that failed (reported by the runner, never swallowed)."""
         self._queue: asyncio.Queue[Refetch] = asyncio.Queue()
@@ -33,9 +38,11 @@ class LiveReplica:
         self._source: GatewayConnection | None = None
 
     async def hydrate(self, scope: Scope) -> None:
-        """Boot from a fresh REST snapshot (also after a reconnect: events missed are never replayed)."""
+        """Boot from a fresh REST snapshot (also after a reconnect or a refresh: events missed are never
+        replayed); nothing is stale after it."""
         view = await fetch_view(self.rest, scope)
         self.replica.hydrate(view)
+        self.staleness.clear()
 
     def follow(self, connection: GatewayConnection) -> None:
         """Reduce every frame of ``connection`` from now on (replacing any earlier source)."""
@@ -67,6 +74,9 @@ class LiveReplica:
 
     def _on_frame(self, frame: ReceivedFrame) -> None:
         if frame.event_type is None or not isinstance(frame.data, dict):
+            return
+        if not self.understands(frame.event_type):
+            self.staleness.note(frame.event_type, frame.data, "ignored")
             return
         self._enqueue(self.replica.apply(frame.event_type, frame.data))
 

@@ -26,6 +26,11 @@ class Recorder:
         self.expectations: list[ExpectedEvent] = []
         self.sources: dict[ConnectionId, FrameSource] = {}
         self.conn_clients: dict[ConnectionId, str] = {}
+        self.emits: Callable[[str], bool] = lambda event_type: True
+        """Whether the target's server version emits an event type (an older server profile does not
+        emit later events: those predictions are withheld, not expected)."""
+        self.withheld: list[ExpectedEvent] = []
+        self.on_withheld: Callable[[ExpectedEvent], None] | None = None
 
     # ---- actions ----------------------------------------------------------------------------------
 
@@ -49,7 +54,13 @@ class Recorder:
         action.detail.update(detail)
 
     def expect(self, events: Iterable[ExpectedEvent]) -> None:
-        self.expectations.extend(events)
+        for event in events:
+            if self.emits(event.event_type):
+                self.expectations.append(event)
+            else:
+                self.withheld.append(event)
+                if self.on_withheld is not None:
+                    self.on_withheld(event)
 
     def invoked_at_by_step(self) -> dict[int, float]:
         return {action.step: action.invoked_at for action in self.actions}

@@ -42,7 +42,10 @@ from harness.engine.results import (
 )
 from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
 from harness.engine.seeding import seed_plan
-from harness.engine.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
+from harness.engine.steps import Connect, Disconnect, Nemesis, Refresh, Subscribe, UiCheck, resolve_step
+from harness.engine.compat import degrade_convergence, degrade_missing_route
+from harness.model.expectations import Delivery
+from contracts.server_profiles import SERVER_PROFILES
 from harness.targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ class RunnerOptions:
     profile: str = "current"
     legacy_overrides: LegacyOverrideMode = "immediate"
     """How the target applies the legacy channel-override route (REST.md §14.3); see WorldConfig."""
+    server_profile: str = "head"
+    """The server version the target behaves as (contracts.server_profiles): what the oracle expects of it."""
     namespace: str = field(default_factory=lambda: secrets.token_hex(3))
     """Suffix that keeps usernames unique on a shared target."""
     scenario_timeout_s: float = 300.0
@@ -131,6 +136,9 @@ class ScenarioSession:
         self.recorder = Recorder(self.clock)
         self.evaluator = Evaluator(self.model, self.recorder, redactor, deadline_s=self._deadline,
                                    disabled=options.disabled_checks)
+        self.server_profile = SERVER_PROFILES[options.server_profile]
+        self.recorder.emits = self.server_profile.emits
+        self.recorder.on_withheld = self._note_withheld
         self.seed_sessions: dict[str, RestSession] = {}
         self.observers: dict[str, Observer] = {}
         self.failures: list[CheckFailure] = []
@@ -254,7 +262,7 @@ class ScenarioSession:
         user = self.model.world.user(spec.user)
         sim = SimulatedClient(spec.label, self.target, user.username, user.password, redactor=self.redactor)
         await sim.login()
-        observer = Observer(spec, sim, LiveReplica(spec.label, sim.rest))
+        observer = Observer(spec, sim, LiveReplica(spec.label, sim.rest, self.protocol_profile(spec).knows))
         self.observers[spec.label] = observer
         for _ in range(spec.connections):
             await self._connect(observer)
@@ -359,6 +367,8 @@ class ScenarioSession:
             return self.recorder.next_step - 1
         if isinstance(action, Disconnect):
             return await self._disconnect(action)
+        if isinstance(action, Refresh):
+            return await self._refresh(action)
         if isinstance(action, Nemesis):
             return await run_nemesis(self, action)
         raise ScenarioError(f"scenario {self.spec.id!r}: cannot perform {action!r}")
@@ -436,12 +446,13 @@ class ScenarioSession:
             result = await _send_rest(session, plan.call)
         self.recorder.finish(action, mutation_outcome(result.ok, plan.verdict.allowed),
                              result.status if isinstance(plan.call, RestCall) else None)
-        verdict_failures = check_verdict(action.step, mutation, plan.verdict, result, client=client)
+        verdict_failures = degrade_missing_route(check_verdict(action.step, mutation, plan.verdict, result, client=client),
+                                                 mutation, result, self.server_profile)
         self.failures += verdict_failures
         self.recorder.expect(self.model.commit(action.step, mutation, result))
         if isinstance(plan.call, GatewayCall) and result.status == GATEWAY_DROPPED.status:
             self.recorder.expect(self.model.connection_closed(action.step, plan.call.conn, by="server"))
-        if seeding and verdict_failures:
+        if seeding and any(f.is_error for f in verdict_failures):
             raise ScenarioAborted(f"seeding refused: {verdict_failures[0].message} (status {result.status})")
         return action.step, result
 
@@ -457,6 +468,23 @@ class ScenarioSession:
         except (TimeoutError, HarnessError):  # still open after the deadline: the server accepted it
             return GATEWAY_SENT
         return GATEWAY_DROPPED
+
+    async def _refresh(self, action: Refresh) -> int:
+        """The client's refresh flow: its whole state re-read over REST; after it nothing is excused."""
+        observer = self.observer(action.client)
+        record = self.recorder.begin("refresh", "rest", observer.spec.label)
+        observer.replica.errors.clear()
+        await self._hydrate(observer)
+        self.recorder.finish(record, "ok")
+        return record.step
+
+    def _note_withheld(self, expected: Any) -> None:
+        """An event the server version does not emit: every client that must have got it is now stale."""
+        for observer in self.observers.values():
+            primary = observer.primary
+            if primary is not None and expected.delivery_for(primary.conn_id) is Delivery.MUST:
+                data = {**expected.fields, **expected.match}
+                observer.replica.staleness.note(expected.event_type, data, f"not emitted by a {self.server_profile.name} server")
 
     async def _disconnect(self, action: Disconnect) -> int:
         observer = self.observer(action.client)
@@ -481,7 +509,8 @@ class ScenarioSession:
                 # the model must know gateway-created ids before comparing
                 self._bind_gateway_messages(report or self.evaluator.delivery())
                 convergence = await self._convergence(step)
-                if not convergence:
+                if not any(f.is_error for f in convergence):
+                    self.failures += convergence  # expected degradation of an older version, if any
                     return
             if self.clock() >= deadline:
                 break
@@ -526,7 +555,8 @@ class ScenarioSession:
         except SnapshotError as exc:
             return [CheckFailure(CheckClass.CONVERGENCE, "rest_unreadable", f"{label}: {exc}", step=step, client=label)]
         model_view = self.model.projection(observer.spec.user, scope)
-        failures = check_convergence(label, observer.replica.view(), rest_view, model_view, step=step)
+        failures = degrade_convergence(check_convergence(label, observer.replica.view(), rest_view, model_view, step=step),
+                                       observer.replica.staleness)
         failures += [CheckFailure(CheckClass.CONVERGENCE, "refetch_failed", message, step=step, client=label)
                      for message in observer.replica.errors]
         return failures
@@ -590,8 +620,10 @@ class ScenarioSession:
 
     def _result(self, duration: float) -> ScenarioResult:
         errors = _dedupe([f for f in self.failures if f.is_error])
-        warnings = _dedupe([f for f in self.failures if not f.is_error])
-        status: Literal["passed", "failed", "error"] = "error" if self.error else ("failed" if errors else "passed")
+        warnings = _dedupe([f for f in self.failures if f.severity == "warning"])
+        degradations = _dedupe([f for f in self.failures if f.severity == "degraded"])
+        status: Literal["passed", "failed", "error", "degraded"] = (
+            "error" if self.error else "failed" if errors else "degraded" if degradations else "passed")
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
             status=status, duration_s=round(duration, 3),
@@ -600,6 +632,7 @@ class ScenarioSession:
             steps=[self._step_record(a) for a in self.recorder.actions],
             failures=[failure_record(f) for f in errors],
             warnings=[failure_record(f) for f in warnings],
+            degradations=[failure_record(f) for f in degradations],
             latency=latency_stats(self.latencies),
             error=self.error,
         )
