@@ -30,7 +30,8 @@ class Recorder:
         """Whether the target's server version emits an event type (an older server profile does not
         emit later events: those predictions are withheld, not expected)."""
         self.withheld: list[ExpectedEvent] = []
-        self.on_withheld: Callable[[ExpectedEvent], None] | None = None
+        self.on_expect: Callable[[ExpectedEvent, bool], None] | None = None
+        """Told of every prediction and whether the server version emits it (mixed-version staleness)."""
 
     # ---- actions ----------------------------------------------------------------------------------
 
@@ -55,12 +56,10 @@ class Recorder:
 
     def expect(self, events: Iterable[ExpectedEvent]) -> None:
         for event in events:
-            if self.emits(event.event_type):
-                self.expectations.append(event)
-            else:
-                self.withheld.append(event)
-                if self.on_withheld is not None:
-                    self.on_withheld(event)
+            emitted = self.emits(event.event_type)
+            (self.expectations if emitted else self.withheld).append(event)
+            if self.on_expect is not None:
+                self.on_expect(event, emitted)
 
     def invoked_at_by_step(self) -> dict[int, float]:
         return {action.step: action.invoked_at for action in self.actions}

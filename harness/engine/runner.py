@@ -138,7 +138,7 @@ class ScenarioSession:
                                    disabled=options.disabled_checks)
         self.server_profile = SERVER_PROFILES[options.server_profile]
         self.recorder.emits = self.server_profile.emits
-        self.recorder.on_withheld = self._note_withheld
+        self.recorder.on_expect = self._note_missed
         self.seed_sessions: dict[str, RestSession] = {}
         self.observers: dict[str, Observer] = {}
         self.failures: list[CheckFailure] = []
@@ -478,13 +478,17 @@ class ScenarioSession:
         self.recorder.finish(record, "ok")
         return record.step
 
-    def _note_withheld(self, expected: Any) -> None:
-        """An event the server version does not emit: every client that must have got it is now stale."""
+    def _note_missed(self, expected: Any, emitted: bool) -> None:
+        """An event the server version does not emit, or one a client's version does not understand:
+        every such client that must have got it is stale until its refresh flow."""
         for observer in self.observers.values():
             primary = observer.primary
-            if primary is not None and expected.delivery_for(primary.conn_id) is Delivery.MUST:
-                data = {**expected.fields, **expected.match}
-                observer.replica.staleness.note(expected.event_type, data, f"not emitted by a {self.server_profile.name} server")
+            if primary is None or expected.delivery_for(primary.conn_id) is not Delivery.MUST:
+                continue
+            why = (f"not emitted by a {self.server_profile.name} server" if not emitted
+                   else None if observer.replica.understands(expected.event_type) else "ignored")
+            if why is not None:
+                observer.replica.staleness.note(expected.event_type, {**expected.fields, **expected.match}, why)
 
     async def _disconnect(self, action: Disconnect) -> int:
         observer = self.observer(action.client)
