@@ -39,6 +39,10 @@ class Console:
                            markup=False)
         if len(result.failures) > MAX_FAILURE_LINES:
             self.out.print(f"      … {len(result.failures) - MAX_FAILURE_LINES} more failures in the report")
+        if result.status == "degraded":  # expected degradation of an older version: say what, briefly
+            for finding in result.degradations[:2]:
+                self.out.print(self.redactor.redact_text(f"      [degraded {finding.check}/{finding.kind}] "
+                                                         f"{finding.message}"), markup=False)
         if result.error:
             self.out.print(self.redactor.redact_text(f"      {result.error}"), markup=False)
         if result.replay and result.status == "failed":
