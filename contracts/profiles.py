@@ -15,6 +15,16 @@ the server emitted and the web client handled exactly ``message_create``, ``mess
 ``channel_create``, ``presence_sync`` and ``presence_update`` (plus ``ready`` and ``subscribed``, which the
 gateway core consumes). ``message_reaction`` was then the count-only schema-1 payload (no ``operation``,
 no ``actor_user_id``), so this profile validates it with ``MessageReactionV1``.
+
+Two later steps of the same afternoon are profiles too (WEB_UI.md §5, "Gateway handling history"):
+``lifecycle-2026-02-12`` (ce23ea4 up to 370080d: adds ``message_update`` / ``message_delete``) and
+``workspace-2026-02-12`` (370080d up to the role events of phase 4: adds ``workspace_update`` and the member
+events). When ``message_reaction`` became schema 2 is not dated by the contract; both keep the count-only
+model, whose extra members a schema-2 payload only turns into warnings.
+
+What a profile's client does about events it does not understand is the same for all of them (WEB_UI.md
+§4–§5): it ignores them, and its state catches up only through a REST refresh (the Refresh action, a
+reload, a reconnect, or a channel switch, which closes and reopens the socket).
 """
 from __future__ import annotations
 
@@ -81,7 +91,39 @@ LEGACY_2026_02_12 = ProtocolProfile(
     schema_overrides=MappingProxyType({"message_reaction": MessageReactionV1}),
 )
 
+LIFECYCLE_2026_02_12_EVENT_TYPES = LEGACY_2026_02_12_EVENT_TYPES | {"message_update", "message_delete"}
+
+LIFECYCLE_2026_02_12 = ProtocolProfile(
+    name="lifecycle-2026-02-12",
+    known_event_types=LIFECYCLE_2026_02_12_EVENT_TYPES,
+    unknown_event_severity="warning",
+    description=(
+        "Web client from ce23ea4 (2026-02-12 13:59, message lifecycle) to before 370080d: the legacy set plus "
+        "message_update and message_delete; ignores workspace, member, role, override, profile, friend and "
+        "voice events."
+    ),
+    schema_overrides=MappingProxyType({"message_reaction": MessageReactionV1}),
+)
+
+WORKSPACE_2026_02_12_EVENT_TYPES = LIFECYCLE_2026_02_12_EVENT_TYPES | {
+    "workspace_update", "workspace_member_add", "workspace_member_update", "workspace_member_remove",
+    "workspace_member_ban",
+}
+
+WORKSPACE_2026_02_12 = ProtocolProfile(
+    name="workspace-2026-02-12",
+    known_event_types=WORKSPACE_2026_02_12_EVENT_TYPES,
+    unknown_event_severity="warning",
+    description=(
+        "Web client from 370080d (2026-02-12 14:11, workspace and member events) to before the role events of "
+        "phase 4: the lifecycle set plus workspace_update and the four member events."
+    ),
+    schema_overrides=MappingProxyType({"message_reaction": MessageReactionV1}),
+)
+
 PROFILES: Mapping[str, ProtocolProfile] = MappingProxyType({
     CURRENT.name: CURRENT,
+    WORKSPACE_2026_02_12.name: WORKSPACE_2026_02_12,
+    LIFECYCLE_2026_02_12.name: LIFECYCLE_2026_02_12,
     LEGACY_2026_02_12.name: LEGACY_2026_02_12,
 })

@@ -12,7 +12,7 @@ from typing import Any, Literal
 ConnectionId = str
 """Stable name of one gateway connection, e.g. ``"alice.1/ws0"`` (client label / connection index)."""
 
-ActionKind = Literal["seed", "connect", "subscribe", "mutation", "disconnect", "nemesis", "ui_check"]
+ActionKind = Literal["seed", "connect", "subscribe", "mutation", "disconnect", "nemesis", "ui_check", "refresh"]
 Outcome = Literal["pending", "ok", "refused", "fail", "info"]
 """``refused``: a mutation the server refused as the model predicted (a forbidden step doing its job);
 ``fail``: an action that did not do what was expected (including a mutation whose answer the model

@@ -16,7 +16,9 @@ from allure_commons.types import AttachmentType
 from harness.redact import Redactor
 from harness.engine.results import RunResult, ScenarioResult
 
-_STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED}
+_STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED,
+           "degraded": Status.PASSED}
+"""``degraded`` (expected degradation of an older version) passes; its findings stay in the attachments."""
 _STEP_STATUS = {"ok": Status.PASSED, "refused": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}
 """Step outcomes (harness.history.Outcome): ``refused`` is a forbidden mutation the server refused as
 predicted; ``info`` is a nemesis fault that did what it was asked; ``pending`` (never completed, e.g.

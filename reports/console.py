@@ -12,7 +12,7 @@ from harness.redact import Redactor
 from harness.engine.results import RunResult, ScenarioResult
 
 _MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "error": "[magenta]ERROR[/]",
-         "skipped": "[yellow]SKIP[/]"}
+         "skipped": "[yellow]SKIP[/]", "degraded": "[cyan]DEGRADED[/]"}
 MAX_FAILURE_LINES = 4
 
 
@@ -39,6 +39,10 @@ class Console:
                            markup=False)
         if len(result.failures) > MAX_FAILURE_LINES:
             self.out.print(f"      … {len(result.failures) - MAX_FAILURE_LINES} more failures in the report")
+        if result.status == "degraded":  # expected degradation of an older version: say what, briefly
+            for finding in result.degradations[:2]:
+                self.out.print(self.redactor.redact_text(f"      [degraded {finding.check}/{finding.kind}] "
+                                                         f"{finding.message}"), markup=False)
         if result.error:
             self.out.print(self.redactor.redact_text(f"      {result.error}"), markup=False)
         if result.replay and result.status == "failed":
@@ -62,7 +66,7 @@ class Console:
             self.out.print(self.redactor.redact_text(f"run {run.cause.kind}: {run.cause.message}{during}"),
                            markup=False)
         self.out.print(f"{summary.passed} passed, {summary.failed} failed, {summary.error} errors, "
-                       f"{summary.skipped} skipped in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
+                       f"{summary.skipped} skipped{_degraded(summary.degraded)} in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
 
     def _latency(self, run: RunResult) -> None:
         interesting = {k: v for k, v in run.latency.items() if k not in ("ready", "presence_sync", "subscribed",
@@ -93,3 +97,8 @@ def _failure_summary(result: ScenarioResult) -> str:
         key = f"{failure.check}/{failure.kind}"
         counts[key] = counts.get(key, 0) + 1
     return ", ".join(f"{key}×{n}" for key, n in sorted(counts.items()))
+
+
+def _degraded(count: int) -> str:
+    """Shown only when a mixed-version run had expected degradation (docs/mixed-versions.md)."""
+    return f", {count} degraded as expected" if count else ""

@@ -21,7 +21,8 @@ class CheckClass(StrEnum):
     """Web-client entry points and accessible names (WEB_UI.md §3), checked through Playwright."""
 
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "degraded"]
+"""``degraded``: expected degradation of an older client or server version (docs/mixed-versions.md)."""
 
 
 @dataclass(frozen=True)

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from harness.clients.gateway import GatewayConnection
 from harness.clients.rest import RestSession
 from harness.clients.snapshot import SnapshotError, fetch_part, fetch_view
 from harness.history import ReceivedFrame
 from harness.model.replica import Refetch, Replica
+from harness.model.staleness import Staleness
 from harness.model.views import ClientView, Scope
 
 log = logging.getLogger(__name__)
 
 
 class LiveReplica:
-    def __init__(self, label: str, rest: RestSession) -> None:
+    def __init__(self, label: str, rest: RestSession, understands: Callable[[str], bool] | None = None) -> None:
         self.label = label
         self.rest = rest
         self.replica = Replica()
+        self.understands = understands or (lambda event_type: True)
+        """The client version's protocol profile: an older client ignores event types it does not know."""
+        self.staleness = Staleness()
+        """What this client missed since its last REST refresh (harness.model.staleness)."""
         self.errors: list[str] = []
         """REST re-reads that failed (reported by the runner, never swallowed)."""
         self._queue: asyncio.Queue[Refetch] = asyncio.Queue()
@@ -35,10 +40,11 @@ class LiveReplica:
         """REST re-reads finished so far (each may have changed the replica beyond what frames say)."""
 
     async def hydrate(self, scope: Scope) -> ClientView:
-        """Boot from a fresh REST snapshot (also after a reconnect: events missed are never replayed);
-        returns the snapshot."""
+        """Boot from a fresh REST snapshot (also after a reconnect or a refresh: events missed are never
+        replayed); nothing is stale after it. Returns the snapshot."""
         view = await fetch_view(self.rest, scope)
         self.replica.hydrate(view)
+        self.staleness.clear()
         return view
 
     def follow(self, connection: GatewayConnection) -> None:
@@ -71,6 +77,9 @@ class LiveReplica:
 
     def _on_frame(self, frame: ReceivedFrame) -> None:
         if frame.event_type is None or not isinstance(frame.data, dict):
+            return
+        if not self.understands(frame.event_type):
+            self.staleness.note(frame.event_type, frame.data, "ignored")
             return
         self._enqueue(self.replica.apply(frame.event_type, frame.data))
 

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from harness.checks.types import CheckClass, LatencySample
 from harness.clients.profile_names import profile_argument
+from contracts.server_profiles import SERVER_PROFILES
 from harness.commands.options import (
     EXIT_CHECK_FAILED, EXIT_OK, add_target_options, non_negative_float, non_negative_int, positive_float,
 )
@@ -57,7 +58,10 @@ def register(commands: Any) -> None:
     run.add_argument("--quiet", type=non_negative_float, default=0.25, metavar="S",
                      help="quiet period after settling, to catch late leaks (default 0.25)")
     run.add_argument("--profile", type=profile_argument, default="current",
-                     help="client protocol profile (current | legacy-2026-02-12)")
+                     help="client protocol profile (current | workspace-2026-02-12 | lifecycle-2026-02-12 | legacy-2026-02-12)")
+    run.add_argument("--server-profile", choices=tuple(SERVER_PROFILES), default="head",
+                     help="the server version the target is (docs/mixed-versions.md): what the oracle expects of "
+                          "it; the reference target is started as that version (default head)")
     run.add_argument("--legacy-overrides", choices=LEGACY_OVERRIDE_MODES, default="immediate",
                      help="how the target applies POST .../overrides/{owner|moderator|member} (REST.md §14.3): "
                           "immediate (reference target, default), first_write (Filament memory mode), "
@@ -100,6 +104,7 @@ class RunOptions:
     quiet_s: float = 0.25
     profile: str = "current"
     legacy_overrides: LegacyOverrideMode = "immediate"
+    server_profile: str = "head"
     deep: bool = False
     report_dir: Path | None = None
     json_path: Path | None = None
@@ -113,7 +118,7 @@ class RunOptions:
             web_url=args.web_url, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
             scenario_files=tuple(args.scenario_file), sim_clients=args.sim_clients, browsers=args.browsers,
             seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
-            legacy_overrides=args.legacy_overrides,
+            legacy_overrides=args.legacy_overrides, server_profile=args.server_profile,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
         )
 
@@ -181,7 +186,7 @@ def runner_options(options: RunOptions, seed: int) -> RunnerOptions:
     home = options.report_dir or (options.json_path.parent if options.json_path else None)
     artefacts = home / "artefacts" if home else None
     return RunnerOptions(deadline_s=options.deadline_s, quiet_s=options.quiet_s, profile=options.profile,
-                         legacy_overrides=options.legacy_overrides,
+                         legacy_overrides=options.legacy_overrides, server_profile=options.server_profile,
                          disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
                          keep_artefacts="always" if options.artefacts == "always" else "failures",
                          namespace=run_namespace())
@@ -204,6 +209,8 @@ def build_target(options: RunOptions) -> Target:
     extra: dict[str, Any] = {}
     if options.target == "reference" and options.faults:
         extra["faults"] = list(options.faults)
+    if options.target == "reference" and options.server_profile != "head":
+        extra["config"] = {"server_profile": options.server_profile}
     if options.target.startswith("command:"):
         extra.update(url=options.target_url, env=list(options.target_env))
     if options.web_url and not options.target.startswith("command:"):
@@ -223,7 +230,8 @@ def assemble(options: RunOptions, description: str, results: list[ScenarioResult
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
                                  quiet_s=options.quiet_s, profile=options.profile, deep=options.deep,
-                                 legacy_overrides=options.legacy_overrides),
+                                 legacy_overrides=options.legacy_overrides,
+                                 server_profile=options.server_profile),
         summary=summary, coverage=coverage(results), latency=latency_stats(list(samples)),
         scenarios=results,
     )

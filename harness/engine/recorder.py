@@ -36,6 +36,12 @@ class Recorder:
         self.invoked_at: dict[int, float] = {}
         self._pending: dict[int, float] = {}
         """step -> invoke time, kept as actions begin (the delivery judge reads it live)."""
+        self.emits: Callable[[str], bool] = lambda event_type: True
+        """Whether the target's server version emits an event type (an older server profile does not
+        emit later events: those predictions are withheld, not expected)."""
+        self.withheld: list[ExpectedEvent] = []
+        self.on_expect: Callable[[ExpectedEvent, bool], None] | None = None
+        """Told of every prediction and whether the server version emits it (mixed-version staleness)."""
 
     # ---- actions ----------------------------------------------------------------------------------
 
@@ -62,7 +68,11 @@ class Recorder:
         action.detail.update(detail)
 
     def expect(self, events: Iterable[ExpectedEvent]) -> None:
-        self.expectations.extend(events)
+        for event in events:
+            emitted = self.emits(event.event_type)
+            (self.expectations if emitted else self.withheld).append(event)
+            if self.on_expect is not None:
+                self.on_expect(event, emitted)
 
     def invoked_at_by_step(self) -> dict[int, float]:
         return dict(self.invoked_at)

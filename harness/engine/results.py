@@ -18,7 +18,8 @@ from harness.model.world import LegacyOverrideMode
 
 SCHEMA_VERSION = "1.2"
 
-ScenarioStatus = Literal["passed", "failed", "error", "skipped"]
+ScenarioStatus = Literal["passed", "failed", "error", "skipped", "degraded"]
+"""``degraded`` (since 1.2): no failure, but expected degradation of an older client or server version."""
 RunStatus = Literal["passed", "failed", "error"]
 
 
@@ -37,7 +38,7 @@ class FailureRecord(_Model):
     check: Literal["contract", "delivery", "convergence", "redaction", "ui"]
     kind: str
     message: str
-    severity: Literal["error", "warning"] = "error"
+    severity: Literal["error", "warning", "degraded"] = "error"
     step: int | None = None
     event_type: str | None = None
     connection: str | None = None
@@ -105,6 +106,8 @@ class ScenarioResult(_Model):
     steps: list[StepRecord] = Field(default_factory=list)
     failures: list[FailureRecord] = Field(default_factory=list)
     warnings: list[FailureRecord] = Field(default_factory=list)
+    degradations: list[FailureRecord] = Field(default_factory=list)
+    """Since 1.2: expected degradation of a mixed-version run (docs/mixed-versions.md); never a failure."""
     latency: dict[str, LatencyStats] = Field(default_factory=dict)
     artefacts: list[ArtefactRecord] = Field(default_factory=list)
     error: str | None = None
@@ -148,6 +151,8 @@ class RunOptionsRecord(_Model):
     deep: bool = False
     legacy_overrides: LegacyOverrideMode = "immediate"
     """Since 1.1: how the target applies the legacy channel-override route (``--legacy-overrides``)."""
+    server_profile: str = "head"
+    """Since 1.2: the server version the oracle expected (``contracts.server_profiles``)."""
 
 
 class RunSummary(_Model):
@@ -156,6 +161,8 @@ class RunSummary(_Model):
     failed: int
     error: int
     skipped: int
+    degraded: int = 0
+    """Since 1.2: scenarios that passed with expected degradation only."""
     failures_by_check: dict[str, int] = Field(default_factory=dict)
 
 

@@ -46,7 +46,10 @@ from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
 from harness.engine.seeding import seed_plan
 from harness.engine.view_tracking import ViewTracker
 from harness.engine.load_monitor import LoadFigures, LoadMonitor
-from harness.engine.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
+from harness.engine.steps import Connect, Disconnect, Nemesis, Refresh, Subscribe, UiCheck, resolve_step
+from harness.engine.compat import degrade_convergence, degrade_missing_route
+from harness.model.expectations import Delivery
+from contracts.server_profiles import SERVER_PROFILES
 from harness.targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ class RunnerOptions:
     profile: str = "current"
     legacy_overrides: LegacyOverrideMode = "immediate"
     """How the target applies the legacy channel-override route (REST.md §14.3); see WorldConfig."""
+    server_profile: str = "head"
+    """The server version the target behaves as (contracts.server_profiles): what the oracle expects of it."""
     namespace: str = field(default_factory=lambda: secrets.token_hex(3))
     """Suffix that keeps usernames unique on a shared target."""
     scenario_timeout_s: float = 300.0
@@ -138,6 +143,9 @@ class ScenarioSession:
         self.recorder = Recorder(self.clock)
         self.evaluator = Evaluator(self.model, self.recorder, redactor, deadline_s=self._deadline,
                                    disabled=options.disabled_checks)
+        self.server_profile = SERVER_PROFILES[options.server_profile]
+        self.recorder.emits = self.server_profile.emits
+        self.recorder.on_expect = self._note_missed
         self.seed_sessions: dict[str, RestSession] = {}
         self.observers: dict[str, Observer] = {}
         self.failures: list[CheckFailure] = []
@@ -288,7 +296,7 @@ class ScenarioSession:
         user = self.model.world.user(spec.user)
         sim = SimulatedClient(spec.label, self.target, user.username, user.password, redactor=self.redactor)
         await sim.login()
-        observer = Observer(spec, sim, LiveReplica(spec.label, sim.rest))
+        observer = Observer(spec, sim, LiveReplica(spec.label, sim.rest, self.protocol_profile(spec).knows))
         self.observers[spec.label] = observer
         for _ in range(spec.connections):
             await self._connect(observer)
@@ -403,6 +411,8 @@ class ScenarioSession:
             return self.recorder.next_step - 1
         if isinstance(action, Disconnect):
             return await self._disconnect(action)
+        if isinstance(action, Refresh):
+            return await self._refresh(action)
         if isinstance(action, Nemesis):
             return await run_nemesis(self, action)
         raise ScenarioError(f"scenario {self.spec.id!r}: cannot perform {action!r}")
@@ -480,12 +490,13 @@ class ScenarioSession:
             result = await _send_rest(session, plan.call)
         self.recorder.finish(action, mutation_outcome(result.ok, plan.verdict.allowed),
                              result.status if isinstance(plan.call, RestCall) else None)
-        verdict_failures = check_verdict(action.step, mutation, plan.verdict, result, client=client)
+        verdict_failures = degrade_missing_route(check_verdict(action.step, mutation, plan.verdict, result, client=client),
+                                                 mutation, result, self.server_profile)
         self.failures += verdict_failures
         self.recorder.expect(self.model.commit(action.step, mutation, result))
         if isinstance(plan.call, GatewayCall) and result.status == GATEWAY_DROPPED.status:
             self.recorder.expect(self.model.connection_closed(action.step, plan.call.conn, by="server"))
-        if seeding and verdict_failures:
+        if seeding and any(f.is_error for f in verdict_failures):
             raise ScenarioAborted(f"seeding refused: {verdict_failures[0].message} (status {result.status})")
         return action.step, result
 
@@ -501,6 +512,27 @@ class ScenarioSession:
         except (TimeoutError, HarnessError):  # still open after the deadline: the server accepted it
             return GATEWAY_SENT
         return GATEWAY_DROPPED
+
+    async def _refresh(self, action: Refresh) -> int:
+        """The client's refresh flow: its whole state re-read over REST; after it nothing is excused."""
+        observer = self.observer(action.client)
+        record = self.recorder.begin("refresh", "rest", observer.spec.label)
+        observer.replica.errors.clear()
+        await self._hydrate(observer)
+        self.recorder.finish(record, "ok")
+        return record.step
+
+    def _note_missed(self, expected: Any, emitted: bool) -> None:
+        """An event the server version does not emit, or one a client's version does not understand:
+        every such client that must have got it is stale until its refresh flow."""
+        for observer in self.observers.values():
+            primary = observer.primary
+            if primary is None or expected.delivery_for(primary.conn_id) is not Delivery.MUST:
+                continue
+            why = (f"not emitted by a {self.server_profile.name} server" if not emitted
+                   else None if observer.replica.understands(expected.event_type) else "ignored")
+            if why is not None:
+                observer.replica.staleness.note(expected.event_type, {**expected.fields, **expected.match}, why)
 
     async def _disconnect(self, action: Disconnect) -> int:
         observer = self.observer(action.client)
@@ -526,7 +558,8 @@ class ScenarioSession:
                 # the model must know gateway-created ids before comparing
                 self._bind_gateway_messages()
                 convergence = await self._convergence(step, whole=whole)
-                if not convergence:
+                if not any(f.is_error for f in convergence):
+                    self.failures += convergence  # expected degradation of an older version, if any
                     return
             if self.clock() >= deadline:
                 break
@@ -596,7 +629,8 @@ class ScenarioSession:
             tracker.failed()
             return [CheckFailure(CheckClass.CONVERGENCE, "rest_unreadable", f"{label}: {exc}", step=step, client=label)]
         model_view = self.model.projection(observer.spec.user, scope)
-        failures = check_convergence(label, observer.replica.view(), rest_view, model_view, step=step)
+        failures = degrade_convergence(check_convergence(label, observer.replica.view(), rest_view, model_view, step=step),
+                                       observer.replica.staleness)
         failures += [CheckFailure(CheckClass.CONVERGENCE, "refetch_failed", message, step=step, client=label)
                      for message in observer.replica.errors]
         if failures:
@@ -674,8 +708,10 @@ class ScenarioSession:
             if not any(f.is_error for f in self.failures):  # real findings (a leak, a loss) still fail it
                 self.error = self.error or load.describe()
         errors = cap_per_kind(_dedupe([f for f in self.failures if f.is_error]))
-        warnings = cap_per_kind(_dedupe([f for f in self.failures if not f.is_error]))
-        status: Literal["passed", "failed", "error"] = "error" if self.error else ("failed" if errors else "passed")
+        warnings = cap_per_kind(_dedupe([f for f in self.failures if f.severity == "warning"]))
+        degradations = cap_per_kind(_dedupe([f for f in self.failures if f.severity == "degraded"]))
+        status: Literal["passed", "failed", "error", "degraded"] = (
+            "error" if self.error else "failed" if errors else "degraded" if degradations else "passed")
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
             status=status, duration_s=round(duration, 3),
@@ -684,6 +720,7 @@ class ScenarioSession:
             steps=[self._step_record(a) for a in self.recorder.actions],
             failures=[failure_record(f) for f in errors],
             warnings=[failure_record(f) for f in warnings],
+            degradations=[failure_record(f) for f in degradations],
             latency=latency_stats(self.latencies),
             error=self.error,
             harness_load=None if load is None else HarnessLoad.of(load),

@@ -45,6 +45,14 @@ class Disconnect:
 
 
 @dataclass(frozen=True)
+class Refresh:
+    """``client`` re-reads its whole state over REST (the web client's Refresh action or a reload): the
+    refresh flow through which an older client catches up with what it ignored (docs/mixed-versions.md)."""
+
+    client: str
+
+
+@dataclass(frozen=True)
 class Nemesis:
     """A fault injected by the harness (docs/nemesis.md): recorded in the history like any action."""
 
@@ -62,13 +70,14 @@ class UiCheck:
                    "panels_close", "panels_separate"]
 
 
-HarnessAction = Subscribe | Connect | Disconnect | Nemesis | UiCheck
+HarnessAction = Subscribe | Connect | Disconnect | Nemesis | UiCheck | Refresh
 Action = Mutation | HarnessAction
 
 _HARNESS_ACTIONS: dict[str, type] = {
     "subscribe": Subscribe,
     "connect": Connect,
     "disconnect": Disconnect,
+    "refresh": Refresh,
 }
 
 

@@ -125,7 +125,7 @@ def summarise(results: list[ScenarioResult]) -> RunSummary:
     for result in results:
         for failure in result.failures:
             by_check[failure.check] = by_check.get(failure.check, 0) + 1
-    count = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped")}
+    count = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped", "degraded")}
     return RunSummary(total=len(results), failures_by_check=by_check, **count)
 
 

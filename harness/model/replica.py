@@ -255,8 +255,12 @@ class Replica:
         if not isinstance(gid, str) or not isinstance(cid, str):
             return []
         self.subscriptions.add((gid, cid))
+        live = gid in self.subscribed_guilds
         self.subscribed_guilds.add(gid)
-        if gid not in self.guilds:
+        if gid not in self.guilds or not live:
+            # A guild known without a guild connection (learnt from the join response) received no
+            # guild events in the meantime (GATEWAY.md §6.0): its roles and assignments may be stale,
+            # e.g. a role delete removes assignments silently. Its first subscription re-reads it whole.
             return [Refetch("guild", gid, channel_ids=(cid,))]
         g = self.guilds[gid]
         if g.channels is None or cid not in g.channels:

@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help="SQLite file to keep data in (default: a temporary file removed at exit)")
     parser.add_argument("--config", default=None, help="configuration file (JSON, or TOML by .toml extension)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="activate a planted fault (repeatable)")
+    parser.add_argument("--server-profile", default=None, metavar="NAME",
+                        help="behave like an older Filament server: head (default), pre-workspace, pre-lifecycle")
     parser.add_argument("--list-faults", action="store_true", help="list the available faults and exit")
     parser.add_argument("--json", action="store_true", help="with --list-faults: print JSON")
     parser.add_argument("--filament-limits", action="store_true",
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from .server.faults import FaultSet, UnknownFault
     from .server.serve import serve
 
-    overrides: dict[str, Any] = {"host": args.host, "port": args.port, "db": args.db, "faults": args.fault or None}
+    overrides: dict[str, Any] = {"host": args.host, "port": args.port, "db": args.db, "faults": args.fault or None,
+                                 "server_profile": args.server_profile}
     try:
         base = {} if getattr(args, "filament_limits", False) else HARNESS_FRIENDLY_LIMITS
         config = load_config(args.config, overrides, base=base)

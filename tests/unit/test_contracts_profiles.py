@@ -8,7 +8,7 @@ from contracts.profiles import CURRENT, LEGACY_2026_02_12, PROFILES
 
 
 def test_profiles_registry() -> None:
-    assert set(PROFILES) == {"current", "legacy-2026-02-12"}
+    assert set(PROFILES) == {"current", "workspace-2026-02-12", "lifecycle-2026-02-12", "legacy-2026-02-12"}
     assert PROFILES["current"] is CURRENT
 
 
@@ -41,3 +41,14 @@ def test_legacy_parses_count_only_reactions_and_tolerates_schema_2() -> None:
     assert sorted(result.unknown_fields) == ["actor_user_id", "operation"]
     count_only = {k: v for k, v in current_payload.items() if k not in ("actor_user_id", "operation")}
     assert validate_payload(model, count_only).ok
+
+
+def test_each_older_profile_knows_a_subset_of_the_next() -> None:
+    """WEB_UI.md §5: ce23ea4 added message_update/delete, 370080d workspace_update and member events."""
+    legacy, lifecycle, workspace = (PROFILES[n].known_event_types for n in
+                                    ("legacy-2026-02-12", "lifecycle-2026-02-12", "workspace-2026-02-12"))
+    assert lifecycle - legacy == {"message_update", "message_delete"}
+    assert workspace - lifecycle == {"workspace_update", "workspace_member_add", "workspace_member_update",
+                                     "workspace_member_remove", "workspace_member_ban"}
+    assert workspace < CURRENT.known_event_types
+    assert not any(t.startswith("workspace_role") for t in workspace)

@@ -65,6 +65,23 @@ def test_subscribed(replica: Replica) -> None:
     assert replica.apply("subscribed", {"guild_id": G, "channel_id": C}) == []  # already loaded
 
 
+def test_first_subscription_to_a_joined_guild_rereads_it_whole(replica: Replica) -> None:
+    """Seed 629398821 (issue 16): a guild learnt from the join response, roles deleted while the client
+    had no guild connection there (so no ``workspace_role_delete`` reached it), then a subscription.
+    The replica must not keep the deleted roles and their silently removed assignments."""
+    replica.after_own_mutation(JoinGuild("me", "other"), RestResult(200, {"guild_id": "G2", "outcome": "accepted"}))
+    stale = GuildView("other", "public", {"CX": ChannelView("x", "text")}, {"R_Q": RoleView("quiet", 5, frozenset(), None)},
+                      {ME: frozenset(), BOB: frozenset({"R_Q"})})
+    replica.merge(Refetch("guild", "G2"), stale)
+    assert "G2" not in replica.scope().guilds  # known, but no guild events arrive for it
+    assert replica.apply("subscribed", {"guild_id": "G2", "channel_id": "CX"}) == [
+        Refetch("guild", "G2", channel_ids=("CX",))]
+    fresh = GuildView("other", "public", {"CX": ChannelView("x", "text")}, {}, {ME: frozenset(), BOB: frozenset()})
+    replica.merge(Refetch("guild", "G2"), fresh)
+    assert replica.view().guilds["G2"].roles == {} and replica.view().guilds["G2"].members[BOB] == frozenset()
+    assert replica.apply("subscribed", {"guild_id": "G2", "channel_id": "CY"}) == [Refetch("channels", "G2")]
+
+
 def test_message_create_is_idempotent_and_scoped(replica: Replica) -> None:
     d = {"guild_id": G, "channel_id": C, "message_id": "M3", "content": "three", "reactions": []}
     replica.apply("message_create", d)

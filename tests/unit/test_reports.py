@@ -71,3 +71,33 @@ def test_allure_and_junit_tell_a_refused_step_from_a_failed_one(tmp_path: Path) 
         ("ui_check settings_split by carol.web", "failed")]
     junit = (report / "junit.xml").read_text()
     assert 'tests="2" failures="1" errors="1"' in junit and "[redaction/secret]" in junit
+
+
+def test_a_degraded_scenario_is_its_own_outcome_in_every_writer(tmp_path: Path) -> None:
+    """Expected degradation of an older version (docs/mixed-versions.md): neither failed nor plain passed."""
+    import io
+
+    from reports.console import Console
+
+    stale = FailureRecord(check="convergence", kind="diverged_from_rest", severity="degraded",
+                          message="viewer: guilds.G.name differs — expected until a refresh: missed workspace_update")
+    degraded = ScenarioResult(id="compat.workspace.rename", title="rename", status="degraded", duration_s=1.0,
+                              degradations=[stale])
+    run = RunResult(status="passed", started_at="2026-11-26T00:00:00Z", duration_s=1.0,
+                    target=TargetRecord(spec="reference", description="embedded"), options=RunOptionsRecord(),
+                    summary=RunSummary(total=1, passed=0, failed=0, error=0, skipped=0, degraded=1),
+                    scenarios=[degraded])
+    report = tmp_path / "report"
+    write_reports(run, Redactor(), report_dir=report)
+    saved = json.loads((report / "result.json").read_text())["scenarios"][0]
+    assert saved["status"] == "degraded" and saved["degradations"][0]["severity"] == "degraded"
+    assert 'failures="0" errors="0"' in (report / "junit.xml").read_text()
+    [allure] = [json.loads(p.read_text()) for p in (report / "allure-results").glob("*-result.json")]
+    assert allure["status"] == "passed"
+    out = io.StringIO()
+    console = Console(out)
+    console.begin(1, 1, degraded.id)
+    console.end(degraded)
+    console.summary(run)
+    text = out.getvalue()
+    assert "DEGRADED" in text and "expected until a refresh" in text and "1 degraded as expected" in text

@@ -23,6 +23,7 @@ from .config import ServerConfig
 from .context import Ctx
 from .errors import ApiError, FrameworkError, internal_error
 from .faults import FaultSet
+from .server_profiles import SERVER_PROFILES
 from .gateway import Gateway
 from .router import Router
 from .state import AppState
@@ -121,7 +122,7 @@ class Dispatcher:
 def build_app(config: ServerConfig) -> web.Application:
     """The aiohttp application; its state is under `app[STATE_KEY]`. Storage is opened here and
     closed on cleanup; with `config.db` unset a temporary directory is used and removed."""
-    faults = FaultSet(config.faults)
+    faults = FaultSet(config.faults, silenced=SERVER_PROFILES[config.server_profile].silenced())
     temp_dir: str | None = None
     db_path = config.db
     if db_path is None:

@@ -33,6 +33,7 @@ class ServerConfig(BaseModel):
     db: str | None = None  # None: a fresh temporary SQLite file removed at exit
     attachment_root: str | None = None  # None: "<db>.files" beside the database
     faults: list[str] = Field(default_factory=list)
+    server_profile: str = "head"  # an older Filament's events and routes (server_profiles.py)
 
     # REST limits (REST.md §1.8, §1.9, §2.2)
     rate_limit_requests_per_minute: int = Field(600, ge=1)  # global governor burst
@@ -70,6 +71,15 @@ class ServerConfig(BaseModel):
     scrypt_n: int = Field(1024, ge=2)
     scrypt_r: int = Field(8, ge=1)
     scrypt_p: int = Field(1, ge=1)
+
+    @field_validator("server_profile")
+    @classmethod
+    def _known_server_profile(cls, value: str) -> str:
+        from .server_profiles import SERVER_PROFILES
+
+        if value not in SERVER_PROFILES:
+            raise ValueError(f"unknown server profile {value!r}; use one of {', '.join(SERVER_PROFILES)}")
+        return value
 
     @field_validator("trusted_proxy_cidrs")
     @classmethod

@@ -133,18 +133,20 @@ class UnknownFault(ValueError):
 class FaultSet:
     """The active faults of one server process."""
 
-    def __init__(self, names: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(self, names: list[str] | tuple[str, ...] = (), silenced: frozenset[str] = frozenset()) -> None:
         known = {fault.name for fault in catalogue()}
         unknown = [name for name in names if name not in known]
         if unknown:
             raise UnknownFault(f"unknown fault {unknown[0]!r} (see --list-faults)")
         self.names = frozenset(names)
+        self.silenced = silenced
+        """Event types the server profile never emits (not a fault: an older server version)."""
 
     def on(self, name: str) -> bool:
         return name in self.names
 
     def suppresses(self, event_type: str) -> bool:
-        return f"suppress:{event_type}" in self.names
+        return f"suppress:{event_type}" in self.names or event_type in self.silenced
 
     def web_faults(self) -> list[str]:
         return sorted(name for name in self.names if name.startswith("web."))

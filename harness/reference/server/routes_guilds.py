@@ -12,6 +12,7 @@ from .context import Ctx, accepted, ip_banned, ok
 from .errors import forbidden, internal_error, invalid_request, not_found, rate_limited
 from .guards import legacy_has, require_access, require_guild_perm, require_ulid_param, valid_name
 from .ids import canonical_ulid, is_ulid, now_unix
+from .server_profiles import SERVER_PROFILES
 from .permissions import LABEL_RANK, GuildAuthz
 from .router import Router
 from .schemas import GuildCreate, GuildPatch, MemberPatch
@@ -53,6 +54,8 @@ async def list_guilds(ctx: Ctx) -> web.Response:
 
 
 async def patch_guild(ctx: Ctx) -> web.Response:
+    if SERVER_PROFILES[ctx.state.config.server_profile].lacks("PATCH", "/guilds/{guild_id}"):
+        raise not_found()  # an older server had no such route (WEB_UI.md §5, before 370080d)
     body = await ctx.json(GuildPatch)
     user = ctx.auth()
     guild_id = ctx.params["guild_id"]
