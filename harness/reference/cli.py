@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help="SQLite file to keep data in (default: a temporary file removed at exit)")
     parser.add_argument("--config", default=None, help="configuration file (JSON, or TOML by .toml extension)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="activate a planted fault (repeatable)")
+    parser.add_argument("--max-gateway-event-bytes", type=int, default=None, metavar="N",
+                        help="largest gateway envelope in bytes, at most 65536 (default 65536); a small value "
+                             "forces oversized-outbound drops (rollout's telemetry gate)")
     parser.add_argument("--list-faults", action="store_true", help="list the available faults and exit")
     parser.add_argument("--json", action="store_true", help="with --list-faults: print JSON")
 
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from .server.faults import FaultSet, UnknownFault
     from .server.serve import serve
 
-    overrides: dict[str, Any] = {"host": args.host, "port": args.port, "db": args.db, "faults": args.fault or None}
+    overrides: dict[str, Any] = {"host": args.host, "port": args.port, "db": args.db, "faults": args.fault or None,
+                                "max_gateway_event_bytes": args.max_gateway_event_bytes}
     try:
         config = load_config(args.config, overrides)
         FaultSet(config.faults)
