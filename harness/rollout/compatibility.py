@@ -187,8 +187,17 @@ def wire_violations(samples: Iterable[WireSample], baseline: Mapping[str, Mappin
             where = "d" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             found.setdefault(f"{sample.event_type}:{error.message}",
                              f"{sample.event_type}: a payload seen on the wire breaks the baseline schema at "
-                             f"{where}: {error.message}")
+                             f"{where}: {error.message}{_unknown_hint(error)}")
     return list(found.values())
+
+
+def _unknown_hint(error: Any) -> str:
+    """For a missing required field: the members the baseline does not know (a rename shows up here)."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return ""
+    known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    extra = sorted(k for k in error.instance if k not in known)
+    return f" (members the baseline does not know: {', '.join(extra)}; renamed?)" if extra else ""
 
 
 def judge_compatibility(samples: Sequence[WireSample], baseline_dir: Path | None) -> ItemResult:
