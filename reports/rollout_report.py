@@ -67,7 +67,8 @@ TEMPLATE = """<!doctype html>
   h1 { font-size: 1.5rem; margin-bottom: .2rem; }
   .meta { color: #5b6475; margin-bottom: 1.5rem; }
   .verdict { display: inline-block; padding: .15rem .6rem; border-radius: .3rem; color: #fff; font-weight: 600; }
-  .passed { background: #1f883d; } .failed { background: #cf222e; } .skipped { background: #9a6700; }
+  .verdict.passed { background: #1f883d; } .verdict.failed { background: #cf222e; }
+  .verdict.skipped { background: #9a6700; }
   section.item { border: 1px solid #d0d7de; border-left-width: 6px; border-radius: .4rem; padding: .7rem 1rem;
                  margin: .8rem 0; }
   section.item.passed { border-left-color: #1f883d; } section.item.failed { border-left-color: #cf222e; }

@@ -1,7 +1,8 @@
 """Run the whole checklist against one target: start it, run the seven items, stop it, return the result.
 
 Items run in an order that keeps their counter deltas apart (the telemetry gate's offending frames
-before the smoke run whose windows item 3 reconciles); the result lists them by number. An item that
+before the smoke run whose windows item 3 reconciles); the result lists them by number. One Chromium
+serves the smoke run's browser scenarios and the fallback item. An item that
 cannot run to its end fails with the cause; a target that dies ends the run with a TargetError.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Awaitable, Callable, Sequence
 
 import httpx
 
+from harness.engine.browser_observers import LazyBrowsers
 from harness.engine.scenario import ScenarioSpec
 from harness.redact import Redactor
 from harness.rollout import compatibility, fallback, manifest, reconcile, smoke, surface, telemetry
@@ -39,11 +41,14 @@ async def run_checklist(target: Target, settings: RolloutSettings, entries: Sequ
 
     await target.start_cleanly()
     description = target.description
+    browsers = LazyBrowsers(settings.browsers, settings.web_url or target.web_url or target.rest_url) \
+        if settings.browsers else None
     try:
         async with httpx.AsyncClient(trust_env=False) as http:
-            ctx = RolloutContext(target, settings, redactor, http)
-            record(await _timed(surface.NUMBER, lambda: surface.check_metrics_surface(ctx), target))
+            ctx = RolloutContext(target, settings, redactor, http, browsers)
+            # the gate first: its offending frames give most families samples whose labels item 1 then checks
             record(await _timed(telemetry.NUMBER, lambda: telemetry.check_telemetry_gate(ctx), target))
+            record(await _timed(surface.NUMBER, lambda: surface.check_metrics_surface(ctx), target))
             began = time.monotonic()
             outcome = await smoke.run_smoke(ctx, entries)
             smoke_item = smoke.judge_smoke(outcome)
@@ -54,6 +59,8 @@ async def run_checklist(target: Target, settings: RolloutSettings, entries: Sequ
             record(smoke_item)
             record(await _timed(fallback.NUMBER, lambda: fallback.check_fallback(ctx), target))
     finally:
+        if browsers is not None:
+            await browsers.close()
         await target.stop()
     items.sort(key=lambda item: item.number)
     return RolloutResult(

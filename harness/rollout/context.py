@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from harness.clients.rest import RestSession
+from harness.engine.browser_observers import LazyBrowsers
 from harness.redact import Redactor
 from harness.targets.base import Target
 
@@ -45,8 +45,8 @@ class RolloutContext:
     settings: RolloutSettings
     redactor: Redactor
     http: httpx.AsyncClient
-    shared: dict[str, Any] = field(default_factory=dict)
-    """What one item leaves for a later one (the smoke run's observations for reconcile and compatibility)."""
+    browsers: LazyBrowsers | None = None
+    """One Chromium for the run (the smoke run's browser scenarios and the fallback item), or None."""
 
     @property
     def rest_url(self) -> str:

@@ -34,7 +34,7 @@ def fake_ulid() -> str:
 
 
 async def check_fallback(ctx: RolloutContext) -> ItemResult:
-    if not ctx.settings.browsers:
+    if ctx.browsers is None:
         return skipped(NUMBER, KEY, TITLE, "needs a browser client (run with --browsers 1 or more)")
     if ctx.settings.web_url or ctx.target.web_url is None:
         return skipped(NUMBER, KEY, TITLE, "needs the web client served by the target itself (it is driven through "
@@ -42,17 +42,14 @@ async def check_fallback(ctx: RolloutContext) -> ItemResult:
     proxy = TamperingProxy(ctx.target)
     await proxy.start()
     owner = await ctx.new_user("fallback")
-    pool: BrowserPool | None = None
     client: BrowserClient | None = None
     try:
-        pool = await BrowserPool().start()
+        pool: BrowserPool = await ctx.browsers.pool()
         client = BrowserClient("fallback", pool, proxy.web_url or proxy.rest_url, redactor=ctx.redactor)
-        return await Fallback(ctx, proxy, owner, client, pool).run()
+        return await Fallback(ctx, proxy, owner, client).run()
     finally:
         if client is not None:
             await _quietly(client.close())
-        if pool is not None:
-            await _quietly(pool.close())
         await _quietly(owner.session.aclose())
         await _quietly(proxy.stop())
 
@@ -65,9 +62,8 @@ async def _quietly(work: Awaitable[Any]) -> None:
 
 
 class Fallback:
-    def __init__(self, ctx: RolloutContext, proxy: TamperingProxy, owner: RolloutUser, client: BrowserClient,
-                 pool: BrowserPool) -> None:
-        self.ctx, self.proxy, self.owner, self.client, self.pool = ctx, proxy, owner, client, pool
+    def __init__(self, ctx: RolloutContext, proxy: TamperingProxy, owner: RolloutUser, client: BrowserClient) -> None:
+        self.ctx, self.proxy, self.owner, self.client = ctx, proxy, owner, client
         self.evidence: list[str] = []
         self.wait_s = max(ctx.settings.deadline_s, 2.0) * 2
         self.gid = self.cid = ""
