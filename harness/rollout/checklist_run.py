@@ -41,8 +41,9 @@ async def run_checklist(target: Target, settings: RolloutSettings, entries: Sequ
 
     await target.start_cleanly()
     description = target.description
-    browsers = LazyBrowsers(settings.browsers, settings.web_url or target.web_url or target.rest_url) \
-        if settings.browsers else None
+    web_url = settings.web_url or target.web_url
+    # without a web client to open (a url: target with no --web-url) browser parts are skipped, not failed
+    browsers = LazyBrowsers(settings.browsers, web_url) if settings.browsers and web_url else None
     try:
         async with httpx.AsyncClient(trust_env=False) as http:
             ctx = RolloutContext(target, settings, redactor, http, browsers)

@@ -35,7 +35,7 @@ def fake_ulid() -> str:
 
 async def check_fallback(ctx: RolloutContext) -> ItemResult:
     if ctx.browsers is None:
-        return skipped(NUMBER, KEY, TITLE, "needs a browser client (run with --browsers 1 or more)")
+        return skipped(NUMBER, KEY, TITLE, "needs a browser client (--browsers 1 or more) and a web client to open")
     if ctx.settings.web_url or ctx.target.web_url is None:
         return skipped(NUMBER, KEY, TITLE, "needs the web client served by the target itself (it is driven through "
                        "a proxy that injects frames; a web client served elsewhere cannot be pointed at it)")

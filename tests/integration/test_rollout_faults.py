@@ -72,3 +72,29 @@ def test_bad_input_is_a_one_line_usage_error(tmp_path: Path, args: list[str], wo
     assert run.code == 2
     assert run.stderr.startswith("error: ") and words in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert run.report is None
+
+
+def test_against_a_running_server_with_the_fixed_64_kib_limit_the_oversized_drop_is_skipped(tmp_path: Path) -> None:
+    """A url: target whose max_gateway_event_bytes is unknown (Filament's fixed 64 KiB): the gate judges
+    the four offending frames and says the oversized drop is not forceable; a profile limit forces it."""
+    import os
+    import sys
+
+    from tests.support.servers import ServedProcess
+
+    env = {**os.environ, "FILAMENT_RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
+           "FILAMENT_AUTH_ROUTE_REQUESTS_PER_MINUTE": "100000", "FILAMENT_MAX_GATEWAY_EVENT_BYTES": "2048"}
+    server = ServedProcess([sys.executable, "-m", "harness.reference", "--port", "0"], env=env)
+    try:
+        common = ("--target", f"url:{server.url}", "--scenario", "row.profile.update", "--browsers", "0")
+        unknown = run_rollout(tmp_path / "unknown", *common)
+        assert unknown.code == 0, unknown.stdout[-2000:]
+        assert unknown.item(2)["message"].endswith("(oversized drop skipped: not forceable on this target)")
+        assert any("skipped: not forceable on this target (max_gateway_event_bytes 65536" in line
+                   for line in unknown.item(2)["evidence"])
+        profiled = run_rollout(tmp_path / "profiled", *common, "--max-event-bytes", "2048")
+        assert profiled.code == 0, profiled.stdout[-2000:]
+        assert any("oversized outbound drop (limit 2048 bytes): REST 200, 0 message_create delivered" in line
+                   for line in profiled.item(2)["evidence"])
+    finally:
+        server.stop()
