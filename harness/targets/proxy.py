@@ -1,5 +1,6 @@
 """A frame-tampering proxy target, used by the project's own tests to prove each checker fails on the
-bug it exists for.
+bug it exists for, and by the rollout checklist's mixed-version item to show a web client frames a newer
+server would send (:meth:`TamperingProxy.inject`, docs/rollout.md).
 
 ``TamperingProxy(inner, rules)`` is itself a :class:`Target` listening on 127.0.0.1 (ephemeral port):
 

@@ -60,6 +60,8 @@ def test_an_event_missing_from_the_manifest_fails_item_5_naming_it(tmp_path: Pat
     assert "workspace_role_reorder: in the harness's catalogue, missing from the server's manifest" in run.item(5)["message"]
     assert {n: s for n, s in run.statuses().items() if n != 5} == {1: "passed", 2: "passed", 3: "passed",
                                                                     4: "passed", 6: "passed", 7: "skipped"}
+    written = (tmp_path / "report" / "rollout.json").read_text() + (tmp_path / "report" / "rollout.html").read_text()
+    assert "Rollout-" not in written and "fat1." not in written  # no password, no access token in the reports
 
 
 @pytest.mark.parametrize(("args", "words"), [
