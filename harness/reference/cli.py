@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="activate a planted fault (repeatable)")
     parser.add_argument("--server-profile", default=None, metavar="NAME",
                         help="behave like an older Filament server: head (default), pre-workspace, pre-lifecycle")
+    parser.add_argument("--max-gateway-event-bytes", type=int, default=None, metavar="N",
+                        help="largest gateway envelope in bytes, at most 65536 (default 65536); a small value "
+                             "forces oversized-outbound drops (rollout's telemetry gate)")
     parser.add_argument("--list-faults", action="store_true", help="list the available faults and exit")
     parser.add_argument("--json", action="store_true", help="with --list-faults: print JSON")
     parser.add_argument("--filament-limits", action="store_true",
@@ -62,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from .server.serve import serve
 
     overrides: dict[str, Any] = {"host": args.host, "port": args.port, "db": args.db, "faults": args.fault or None,
-                                 "server_profile": args.server_profile}
+                                 "server_profile": args.server_profile,
+                                 "max_gateway_event_bytes": args.max_gateway_event_bytes}
     try:
         base = {} if getattr(args, "filament_limits", False) else HARNESS_FRIENDLY_LIMITS
         config = load_config(args.config, overrides, base=base)

@@ -1,5 +1,6 @@
 """A frame-tampering proxy target, used by the project's own tests to prove each checker fails on the
-bug it exists for.
+bug it exists for, and by the rollout checklist's mixed-version item to show a web client frames a newer
+server would send (:meth:`TamperingProxy.inject`, docs/rollout.md).
 
 ``TamperingProxy(inner, rules)`` is itself a :class:`Target` listening on 127.0.0.1 (ephemeral port):
 
@@ -340,6 +341,17 @@ class TamperingProxy(Target):
 
     def add_rule(self, rule: TamperRule) -> None:
         self.rules.append(rule)
+
+    def inject(self, text: str, *, user_id: str | None = None) -> int:
+        """Deliver ``text`` as a server→client text frame, now, on every established proxied connection
+        (only those of ``user_id`` when given): a frame the server never sent (an event type a client
+        does not know yet, a malformed payload). Returns how many connections got it."""
+        now = time.monotonic()
+        targets = [c for c in self.connections.values()
+                   if c.frames_in > 0 and (user_id is None or c.user_id == user_id)]
+        for conn in targets:
+            self._emit(conn, _Out(now, "text", text))
+        return len(targets)
 
     def clear_rules(self) -> None:
         self.set_rules([])

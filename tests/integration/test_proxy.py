@@ -222,3 +222,14 @@ def test_rule_validation() -> None:
     with pytest.raises(ValueError):
         TamperRule.drop("message_create", nth=0)
     assert TamperRule.alter("message_create", "content", "x", nth=2).describe() == "alter message_create #2 d.content='x'"
+
+
+async def test_inject_delivers_a_frame_the_server_never_sent_to_one_users_connections(
+        make_client, proxy: TamperingProxy) -> None:
+    (alice, bob), (a_conn, b_conn), guild_id, channel_id = await room(make_client, proxy, "inject_a", "inject_b")
+    assert proxy.inject('{"v":1,"t":"future_event","d":{"x":1}}', user_id=bob.user_id) == 1
+    await b_conn.wait_for("future_event")
+    m1 = await post_message(alice, guild_id, channel_id, "after the injected frame")
+    await until_message(a_conn, m1["message_id"])
+    await until_message(b_conn, m1["message_id"])
+    assert not a_conn.frames_of("future_event")  # only bob's connection got it

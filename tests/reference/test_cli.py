@@ -126,6 +126,35 @@ async def test_bad_config_files_are_exit_2(tmp_path: Path) -> None:
         assert code == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1, (path, err)
     code, _, err = await run_to_end("--fault", "server.no_such_fault", "--port", "0")
     assert code == 2 and "no_such_fault" in err
+    code, out, err = await run_to_end("--max-gateway-event-bytes", "70000", "--port", "0")
+    assert code == 2 and out == "" and "max_gateway_event_bytes" in err and err.count("\n") == 1
+    code, _, err = await run_to_end("--port", "0", env={**python_env(), "FILAMENT_MAX_GATEWAY_EVENT_BYTES": "0"})
+    assert code == 2 and "max_gateway_event_bytes" in err
+
+
+async def test_a_small_max_gateway_event_bytes_drops_an_oversized_message_and_counts_it(procs) -> None:
+    """--max-gateway-event-bytes (the rollout's telemetry gate forces an oversized drop with it)."""
+    from websockets.asyncio.client import connect
+
+    proc = await procs("--max-gateway-event-bytes", "1024")
+    async with httpx.AsyncClient(base_url=proc.base_url) as client:
+        await client.post("/auth/register", json={"username": "big_user", "password": PASSWORD})
+        token = (await client.post("/auth/login", json={"username": "big_user", "password": PASSWORD})).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        guild = (await client.post("/guilds", json={"name": "big"}, headers=headers)).json()["guild_id"]
+        channel = (await client.post(f"/guilds/{guild}/channels", json={"name": "c"}, headers=headers)).json()["channel_id"]
+        ws_url = proc.base_url.replace("http://", "ws://") + f"/gateway/ws?access_token={token}"
+        async with connect(ws_url, open_timeout=5) as ws:
+            await ws.send(json.dumps({"v": 1, "t": "subscribe", "d": {"guild_id": guild, "channel_id": channel}}))
+            while json.loads(await asyncio.wait_for(ws.recv(), 5))["t"] != "voice_participant_sync":
+                pass
+            answer = await client.post(f"/guilds/{guild}/channels/{channel}/messages", json={"content": "x" * 600},
+                                       headers=headers)
+            assert answer.status_code == 200  # 600 bytes of content + its text token: over 1024 as an envelope
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ws.recv(), 0.3)
+        metrics = (await client.get("/metrics")).text
+    assert 'filament_gateway_events_dropped_total{scope="channel",event_type="message_create",reason="oversized_outbound"} 1' in metrics
 
 
 async def test_config_file_env_and_flags(tmp_path: Path, procs) -> None:

@@ -120,6 +120,9 @@ ENV_VARS: dict[str, str] = {
     "FILAMENT_TRUSTED_PROXY_CIDRS": "trusted_proxy_cidrs",
     "FILAMENT_SERVER_OWNER_USER_ID": "server_owner_user_id",
     "FILAMENT_ATTACHMENT_ROOT": "attachment_root",
+    # not an environment variable of Filament (there it is a fixed 64 KiB); the reference exposes it so a
+    # rollout can force an oversized-outbound drop (docs/rollout.md)
+    "FILAMENT_MAX_GATEWAY_EVENT_BYTES": "max_gateway_event_bytes",
 }
 
 

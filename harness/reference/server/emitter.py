@@ -58,6 +58,8 @@ class Emitter:
                 data = {k: v for k, v in data.items() if k not in ("operation", "actor_user_id")}
             if self.faults.on("server.reaction_count_as_string"):
                 data = {**data, "count": str(data["count"])}
+        if event_type == "message_create" and self.faults.on("server.message_create_renamed_field"):
+            data = {("author_user_id" if k == "author_id" else k): v for k, v in data.items()}
         if event_type == "profile_update" and self.faults.on("server.profile_update_missing_tokens"):
             fields = {k: v for k, v in data["updated_fields"].items() if k != "about_markdown_tokens"}
             data = {**data, "updated_fields": fields}
@@ -79,8 +81,12 @@ class Emitter:
         if frame is None:
             return 0
         copies = 2 if event_type == "message_create" and self.faults.on("server.duplicate_message_create") else 1
+        if event_type == "message_update" and self.faults.on("server.silent_drop_message_update"):
+            copies = 0  # counted below as if delivered: the drop is silent
         sent = 0
         for conn in dict.fromkeys(recipients):  # one copy per connection per broadcast
+            if copies == 0:
+                sent += 1
             for _ in range(copies):
                 status = conn.try_enqueue(frame)
                 if status is Enqueue.OK:

@@ -102,6 +102,15 @@ SERVER_FAULTS: tuple[Fault, ...] = (
     Fault("server.noop_workspace_patch_emits",
           "PATCH /guilds/{id} that changes nothing still emits workspace_update with the request's fields.",
           "gateway.emission"),
+    # Rollout-checklist faults (docs/rollout.md): each makes one item of `sync-harness rollout` fail.
+    Fault("server.metrics_missing_family",
+          "/metrics omits the filament_gateway_events_unknown_received_total family.", "metrics"),
+    Fault("server.parse_rejected_not_counted",
+          "filament_gateway_events_parse_rejected_total never moves (the frames are still rejected).", "metrics"),
+    Fault("server.silent_drop_message_update",
+          "message_update is counted as emitted but never enqueued: a silent drop.", "gateway.delivery"),
+    Fault("server.message_create_renamed_field",
+          "message_create carries author_user_id instead of author_id (a renamed field).", "gateway.payload"),
 )
 
 WEB_FAULTS: tuple[Fault, ...] = (
@@ -112,6 +121,9 @@ WEB_FAULTS: tuple[Fault, ...] = (
           "The web client does not apply workspace_update renames to the DOM.", "web"),
     Fault("web.edit_not_applied",
           "The web client does not apply message_update edits to the DOM.", "web"),
+    Fault("web.crash_on_unknown_event",
+          "The web client's frame handler dies on an event type it does not know: every later frame is lost.",
+          "web"),
 )
 
 

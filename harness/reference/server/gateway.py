@@ -177,18 +177,18 @@ class Gateway:
         metrics = self.state.metrics
         envelope = parse_envelope(data)
         if envelope is None:
-            metrics.inc(PARSE_REJECTED, "ingress", "invalid_envelope")
+            self._parse_rejected("invalid_envelope")
             return "invalid_envelope"
         if envelope.t == "subscribe":
             command = parse_subscribe(envelope.d)
             if command is None:
-                metrics.inc(PARSE_REJECTED, "ingress", "invalid_subscribe_payload")
+                self._parse_rejected("invalid_subscribe_payload")
                 return "invalid_subscribe_payload"
             return self._subscribe(conn, command.guild_id, command.channel_id)
         if envelope.t == "message_create":
             command = parse_message_create(envelope.d)
             if command is None:
-                metrics.inc(PARSE_REJECTED, "ingress", "invalid_message_create_payload")
+                self._parse_rejected("invalid_message_create_payload")
                 return "invalid_message_create_payload"
             if self._ip_banned(conn, command.guild_id, "gateway.message_create"):
                 return "ip_banned"
@@ -203,6 +203,10 @@ class Gateway:
             return None
         metrics.inc("filament_gateway_events_unknown_received_total", "ingress", envelope.t)
         return "unknown_event"
+
+    def _parse_rejected(self, reason: str) -> None:
+        if not self.state.faults.on("server.parse_rejected_not_counted"):
+            self.state.metrics.inc(PARSE_REJECTED, "ingress", reason)
 
     def _ip_banned(self, conn: Connection, guild_id: str, surface: str) -> bool:
         if not ip_banned(self.state, guild_id, conn.ip):

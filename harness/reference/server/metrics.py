@@ -34,9 +34,12 @@ class Metrics:
     def value(self, family: str, *labels: str) -> int:
         return self._values[family].get(tuple(labels), 0)
 
-    def render(self) -> str:
+    def render(self, omit: frozenset[str] = frozenset()) -> str:
+        """The exposition text; ``omit`` names families left out (a planted fault only)."""
         lines: list[str] = []
         for name, label_names, help_text in FAMILIES:
+            if name in omit:
+                continue
             lines.append(f"# HELP {name} {help_text}")
             lines.append(f"# TYPE {name} counter")
             for labels in sorted(self._values[name]):

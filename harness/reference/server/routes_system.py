@@ -17,7 +17,9 @@ async def health(ctx: Ctx) -> web.Response:
 
 
 async def metrics(ctx: Ctx) -> web.Response:
-    body = ctx.state.metrics.render().encode("utf-8")
+    omit = frozenset({"filament_gateway_events_unknown_received_total"}) \
+        if ctx.state.faults.on("server.metrics_missing_family") else frozenset()
+    body = ctx.state.metrics.render(omit).encode("utf-8")
     response = web.Response(status=200, body=body)
     response.headers["Content-Type"] = CONTENT_TYPE
     return response

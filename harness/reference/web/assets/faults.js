@@ -11,6 +11,8 @@ export const WEB_FAULTS = Object.freeze({
   RENAME_NOT_APPLIED: "web.rename_not_applied",
   // message_update events are ignored (app.js, onMessageUpdate).
   EDIT_NOT_APPLIED: "web.edit_not_applied",
+  // An unknown event type kills the frame handler: every later frame is lost (gateway.js, handleFrame).
+  CRASH_ON_UNKNOWN_EVENT: "web.crash_on_unknown_event",
 });
 
 const enabled = (() => {

@@ -6,6 +6,7 @@
 //   socket and opens a new one. Missed events are never replayed (that is the real client's behaviour).
 
 import { EVENT_DECODERS, parseEnvelope } from "./decoders.js";
+import { faultActive, WEB_FAULTS } from "./faults.js";
 
 const FIRST_RETRY_MS = 2000;
 const MAX_RETRY_MS = 30000;
@@ -112,10 +113,14 @@ export class Gateway {
   }
 
   handleFrame(data) {
+    if (this.crashed) return; // planted fault: the handler died on an unknown event
     const envelope = parseEnvelope(data);
     if (!envelope) return; // malformed envelope: dropped silently
     // Own properties only: a frame typed "constructor" or "tostring" must not reach Object.prototype.
-    if (!Object.hasOwn(EVENT_DECODERS, envelope.type)) return; // unknown but well-formed type: ignored
+    if (!Object.hasOwn(EVENT_DECODERS, envelope.type)) {
+      if (faultActive(WEB_FAULTS.CRASH_ON_UNKNOWN_EVENT)) this.crashed = true;
+      return; // unknown but well-formed type: ignored
+    }
     const decoder = EVENT_DECODERS[envelope.type];
     const payload = decoder(envelope.data);
     if (!payload) return; // known type, malformed payload: fail closed
