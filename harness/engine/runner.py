@@ -42,6 +42,7 @@ from harness.engine.results import (
 )
 from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
 from harness.engine.seeding import seed_plan
+from harness.engine.timeline import write_timeline
 from harness.engine.steps import Connect, Disconnect, Nemesis, Subscribe, UiCheck, resolve_step
 from harness.targets.base import Target
 
@@ -192,6 +193,9 @@ class ScenarioSession:
             self.on_latencies(self.latencies)  # run-level figures: injected latency would dominate them
         keep = self.options.artefacts_dir and (result.status != "passed" or self.options.keep_artefacts == "always")
         result.artefacts += self.artefacts
+        if self.options.artefacts_dir:  # every scenario's story, for the HTML report (small: payloads cut)
+            result.artefacts.append(write_timeline(scenario_dir(self.options.artefacts_dir, self.spec.id),
+                                                   self.recorder, self.evaluator.delivery(), self.redactor))
         if keep:
             directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
             result.artefacts += write_histories(directory, self.recorder, self.redactor)
