@@ -10,7 +10,8 @@ from harness.errors import UsageError
 from harness.redact import Redactor
 from reports.allure_report import write_allure
 from reports.html import REPORT_FILE, write_html
-from reports.json_report import write_json
+from reports.compare import COMPARISON_FILE
+from reports.json_report import write_json, write_json_data
 from reports.junit import write_junit
 
 
@@ -38,3 +39,5 @@ def write_reports(run: RunResult, redactor: Redactor, *, report_dir: Path | None
         write_junit(run, report_dir / "junit.xml", redactor)
         write_allure(run, report_dir / "allure-results", redactor)
         write_html(run, report_dir / REPORT_FILE, redactor, comparison)
+        if comparison is not None:
+            write_json_data(redactor.redact(comparison), report_dir / COMPARISON_FILE)
