@@ -71,3 +71,38 @@ def test_allure_and_junit_tell_a_refused_step_from_a_failed_one(tmp_path: Path) 
         ("ui_check settings_split by carol.web", "failed")]
     junit = (report / "junit.xml").read_text()
     assert 'tests="2" failures="1" errors="1"' in junit and "[redaction/secret]" in junit
+
+
+def test_junit_failure_body_says_check_kind_event_connection_expected_observed_and_rest_readability(
+        tmp_path: Path) -> None:
+    from xml.etree import ElementTree as ET
+
+    from reports.junit import write_junit
+
+    leak = FailureRecord(check="delivery", kind="leak", step=4, event_type="message_create",
+                         connection="denied/ws0", client="denied",
+                         message="message_create (step 4) reached denied/ws0, which must not receive it",
+                         observed={"content": "secret plans", "access_token": ACCESS},
+                         details={"seq": 7, "rest_readable": False, "rest_probe": "GET /guilds/g/channels/c/messages -> 403"})
+    loss = FailureRecord(check="delivery", kind="loss", step=5, event_type="message_update", connection="alice/ws0",
+                         client="alice", message="message_update (step 5) never reached alice/ws0",
+                         expected={"message_id": "m1"})
+    run = _run()
+    run.scenarios[0].failures = [leak, loss]
+    redactor = Redactor()
+    redactor.add_access_token(ACCESS)
+    path = write_junit(run, tmp_path / "junit.xml", redactor)
+    case = ET.parse(path).getroot().find("testcase[@name='row.profile.update']")
+    assert case is not None and case.get("classname") == "sync_harness.row.profile"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("type") == "delivery/leak"
+    assert failure.get("message") == f"[delivery/leak] {leak.message} (+1 more)"
+    body = failure.text or ""
+    for line in ("check: delivery  kind: leak  step: 4", "event: message_create",
+                 "connection: denied/ws0  client: denied", 'observed: {"access_token": "«redacted:access_token»"',
+                 "readable over REST by the recipient: no (security leak: its own token cannot read this) "
+                 "[GET /guilds/g/channels/c/messages -> 403]",
+                 "[delivery/loss] message_update (step 5) never reached alice/ws0", 'expected: {"message_id": "m1"}',
+                 "observed: -"):
+        assert line in body, line
+    assert ACCESS not in path.read_text()
