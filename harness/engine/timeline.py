@@ -10,6 +10,7 @@ the delivery check's failures, marked on the timeline by the report.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,9 @@ def build_timeline(recorder: Recorder, delivery: DeliveryReport, redactor: Redac
         "end_s": None if a.completed_at is None else round(a.completed_at - zero, 4),
         "outcome": a.outcome, "status": a.status, "expected": expected.get(a.step, []),
     } for a in recorder.actions]
-    return {"lanes": lanes, "steps": steps, "frames": frames, "closes": closes}
+    # Wall-clock start, for reports that need real times (Allure's timeline); the rest stays monotonic.
+    started_at_unix = round(time.time() - (recorder.clock() - zero), 3)
+    return {"started_at_unix": started_at_unix, "lanes": lanes, "steps": steps, "frames": frames, "closes": closes}
 
 
 def _frame(conn: str, frame: Any, delivery: DeliveryReport, zero: float, redactor: Redactor) -> dict[str, Any]:
