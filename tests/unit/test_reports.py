@@ -108,3 +108,35 @@ def test_junit_failure_body_says_check_kind_event_connection_expected_observed_a
                  "observed: -"):
         assert line in body, line
     assert ACCESS not in path.read_text()
+
+
+def test_report_html_redacts_failures_steps_and_even_an_unredacted_timeline(tmp_path: Path) -> None:
+    """report.html is covered like every other artefact: the failure texts, and the frames of a timeline
+    that (against the rules) was written with secrets in it, come out redacted — yet still readable."""
+    from harness.engine.results import ArtefactRecord, ClientRecord
+
+    timeline = tmp_path / "timeline.json"
+    timeline.write_text(json.dumps({
+        "started_at_unix": 1_790_000_000.0,
+        "lanes": [{"conn": "bob/ws0", "client": "bob"}],
+        "steps": [{"step": 1, "kind": "mutation", "name": "profile.update", "client": "alice", "t_s": 0.1,
+                   "end_s": 0.12, "outcome": "ok", "status": 200,
+                   "expected": [{"order": 0, "event_type": "profile_update", "match": {},
+                                 "audience": {"bob/ws0": "must"}}]}],
+        "frames": {"bob/ws0": [{"seq": 0, "t_s": 0.15, "event_type": "profile_update",
+                                "data": json.dumps({"user_id": "u1", "access_token": ACCESS, "bio": PASSWORD}),
+                                "attributed": {"step": 1, "order": 0, "delivery": "must"}}]},
+        "closes": {}}))
+    run = _run()
+    run.scenarios[0].artefacts.append(ArtefactRecord(kind="history", path=str(timeline)))
+    run.scenarios[0].clients.append(ClientRecord(label="bob", kind="simulated", user="bob",
+                                                 visibility_class="friend", connections=["bob/ws0"]))
+    run.scenarios[0].failures[0] = run.scenarios[0].failures[0].model_copy(update={"details": {"seq": 0}})
+    redactor = Redactor()
+    redactor.add_password(PASSWORD)
+    redactor.add_access_token(ACCESS)
+    write_reports(run, redactor, report_dir=tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert PASSWORD not in html and ACCESS not in html
+    assert html.count("«redacted:") >= 3, "the failure, its observed value and the frame say what was there"
+    assert 'data-lane="bob/ws0"' in html and "mark-secret" in html, "the redaction failure is marked on its frame"
