@@ -1,28 +1,30 @@
 """Allure results for `sync-harness run` (pytest runs get theirs from allure-pytest and the plugin).
 
-Each scenario becomes an Allure test with one step per harness action and attachments for failures,
-latency and the clients' artefacts (histories, screenshots, traces), all redacted.
+Each scenario becomes an Allure test with real start/stop times, one step per harness action (red
+where a check failed: reports/allure_steps.py), the check class as its category (categories.json), and
+attachments for failures, latency and the clients' artefacts (histories, screenshots, traces), all
+redacted.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import socket
 import uuid
 from pathlib import Path
 
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult, TestStepResult
+from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult
 from allure_commons.types import AttachmentType
 
+from harness.engine.timeline import TIMELINE_FILE
 from harness.redact import Redactor
 from harness.engine.results import RunResult, ScenarioResult
+from reports.allure_steps import status_message, status_trace, step_results, write_categories
 
 _STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED,
            "degraded": Status.PASSED}
 """``degraded`` (expected degradation of an older version) passes; its findings stay in the attachments."""
-_STEP_STATUS = {"ok": Status.PASSED, "refused": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}
-"""Step outcomes (harness.history.Outcome): ``refused`` is a forbidden mutation the server refused as
-predicted; ``info`` is a nemesis fault that did what it was asked; ``pending`` (never completed, e.g.
-the scenario timed out) is broken."""
 
 
 ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment*")
@@ -33,10 +35,12 @@ def write_allure(result: RunResult, directory: Path, redactor: Redactor) -> Path
     directory.mkdir(parents=True, exist_ok=True)
     _remove_previous_results(directory)
     logger = AllureFileLogger(str(directory))
-    start = 0
+    write_categories(directory)
+    clock = _run_start_ms(result)
     for scenario in result.scenarios:
-        start += 1
+        start = scenario_start_ms(scenario) or clock
         logger.report_result(_test_result(scenario, logger, redactor, start))
+        clock = start + int(scenario.duration_s * 1000)
     if result.cause is not None:
         logger.report_result(_run_result(result, redactor))
     return directory
@@ -62,26 +66,47 @@ def _run_result(result: RunResult, redactor: Redactor) -> TestResult:
     )
 
 
-def _test_result(scenario: ScenarioResult, logger: AllureFileLogger, redactor: Redactor, index: int) -> TestResult:
+def _run_start_ms(result: RunResult) -> int:
+    try:
+        started = dt.datetime.fromisoformat(result.started_at.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    return int(started.timestamp() * 1000)
+
+
+def scenario_start_ms(scenario: ScenarioResult) -> int | None:
+    """The wall-clock start the scenario's timeline recorded (written for every scenario of a run that
+    keeps artefacts, which ``--report`` does); None for scenarios that never ran (skips)."""
+    for artefact in scenario.artefacts:
+        path = Path(artefact.path)
+        if path.name == TIMELINE_FILE and path.is_file():
+            started = json.loads(path.read_text(encoding="utf-8")).get("started_at_unix")
+            return int(started * 1000) if isinstance(started, (int, float)) else None
+    return None
+
+
+def _test_result(scenario: ScenarioResult, logger: AllureFileLogger, redactor: Redactor, start_ms: int) -> TestResult:
     test = TestResult(
         uuid=str(uuid.uuid4()), name=scenario.title, fullName=f"scenarios.{scenario.id}",
         historyId=scenario.id, testCaseId=scenario.id, status=_STATUS[scenario.status],
+        start=start_ms, stop=start_ms + int(scenario.duration_s * 1000),
         labels=[Label(name="suite", value="filament-sync-harness"), Label(name="feature", value=scenario.id.split(".")[0]),
-                *[Label(name="tag", value=row) for row in scenario.rows]],
+                *[Label(name="tag", value=row) for row in scenario.rows],
+                # Allure's Timeline tab draws one lane per host and thread: the run is one sequence
+                Label(name="host", value=socket.gethostname()), Label(name="thread", value="sync-harness run")],
     )
-    if scenario.failures or scenario.error:
-        message = scenario.error or "; ".join(f"[{f.check}/{f.kind}] {f.message}" for f in scenario.failures[:5])
-        test.statusDetails = StatusDetails(message=redactor.redact_text(message))
-    test.steps = [TestStepResult(name=f"{s.kind} {s.name}" + (f" by {s.client}" if s.client else ""),
-                                 status=_STEP_STATUS.get(s.outcome, Status.BROKEN))
-                  for s in scenario.steps if s.kind != "seed"]
+    message = status_message(scenario, redactor)
+    if message:
+        test.statusDetails = StatusDetails(message=message, trace=status_trace(scenario, redactor))
+    test.steps = step_results(scenario, start_ms, redactor)
     for name, payload in (("failures", [f.model_dump(mode="json") for f in scenario.failures]),
                           ("latency", {k: v.model_dump() for k, v in scenario.latency.items()}),
                           ("clients", [c.model_dump() for c in scenario.clients])):
         if payload:
             test.attachments.append(_attach_json(logger, name, redactor.redact(payload)))
     for artefact in scenario.artefacts:
-        test.attachments.append(_attach_file(logger, Path(artefact.path), artefact.kind))
+        if Path(artefact.path).is_file() and not (scenario.status == "passed" and artefact.path.endswith(TIMELINE_FILE)):
+            test.attachments.append(_attach_file(logger, Path(artefact.path), artefact.kind))
     return test
 
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from harness.engine.results import RunResult
 from harness.errors import UsageError
 from harness.redact import Redactor
 from reports.allure_report import write_allure
-from reports.json_report import write_json
+from reports.html import REPORT_FILE, write_html
+from reports.compare import COMPARISON_FILE
+from reports.json_report import write_json, write_json_data
 from reports.junit import write_junit
 
 
@@ -34,11 +37,15 @@ def check_file_writable(path: Path, what: str) -> None:
 
 
 def write_reports(run: RunResult, redactor: Redactor, *, report_dir: Path | None = None,
-                  json_path: Path | None = None) -> None:
-    """``json_path``: the JSON result alone; ``report_dir``: result.json, junit.xml and allure-results."""
+                  json_path: Path | None = None, comparison: dict[str, Any] | None = None) -> None:
+    """``json_path``: the JSON result alone; ``report_dir``: result.json, junit.xml, allure-results and
+    report.html (with ``comparison``, what changed since previous runs: reports/compare.py)."""
     if json_path:
         write_json(run, json_path, redactor)
     if report_dir:
         write_json(run, report_dir / "result.json", redactor)
         write_junit(run, report_dir / "junit.xml", redactor)
         write_allure(run, report_dir / "allure-results", redactor)
+        write_html(run, report_dir / REPORT_FILE, redactor, comparison)
+        if comparison is not None:
+            write_json_data(redactor.redact(comparison), report_dir / COMPARISON_FILE)

@@ -36,6 +36,7 @@ from harness.model.world import LEGACY_OVERRIDE_MODES, LegacyOverrideMode
 from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
 from harness.targets.factory import make_target
+from reports.compare import compare, describe, load_previous
 from reports.console import Console
 from reports.writers import check_file_writable, check_writable, write_reports
 from scenarios.selection import select_entries
@@ -71,6 +72,9 @@ def register(commands: Any) -> None:
     run.add_argument("--json", type=json_file, metavar="FILE", help="write the JSON result to FILE")
     run.add_argument("--artefacts", choices=("failures", "always"), default="failures",
                      help="when to keep browser screenshots and traces (default: failures)")
+    run.add_argument("--compare", action="append", default=[], type=Path, metavar="PREVIOUS.json",
+                     help="a previous run's result.json (repeatable): list new failures, fixed, still failing "
+                          "and flaky scenarios (console, report.html, comparison.json)")
     run.set_defaults(func=_cmd_run)
 
 
@@ -110,6 +114,7 @@ class RunOptions:
     json_path: Path | None = None
     artefacts: str = "failures"
     disabled_checks: frozenset[CheckClass] = field(default_factory=frozenset)
+    compare: tuple[Path, ...] = ()
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
@@ -120,6 +125,7 @@ class RunOptions:
             seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
             legacy_overrides=args.legacy_overrides, server_profile=args.server_profile,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
+            compare=tuple(args.compare),
         )
 
     def resolved_seed(self) -> int:
@@ -144,6 +150,7 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
         check_writable(options.report_dir, "the report")
     if options.json_path:
         check_file_writable(options.json_path, "the JSON result")
+    previous = load_previous(options.compare)
     target = build_target(options)
     await target.start_cleanly()  # a target that cannot start is a one-line error, with no report to write
     description = target.description  # now: a stopped target no longer knows its port and database
@@ -170,8 +177,12 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
                               running=entries[len(results)].id if interrupted and len(results) < len(entries) else None)
             run = assemble(options, description, results, seed, started_wall, time.monotonic() - started, crash,
                            interrupted, runner.latency_samples, cause=cause)
-            write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path)
+            comparison = compare(redactor.redact(run.model_dump(mode="json")), previous) if previous else None
+            write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path,
+                          comparison=comparison)
             console.summary(run)
+            for line in describe(comparison) if comparison else []:
+                console.out.print(line, markup=False)
         finally:
             if browsers is not None:
                 await browsers.close()

@@ -50,6 +50,7 @@ from harness.engine.steps import Connect, Disconnect, Nemesis, Refresh, Subscrib
 from harness.engine.compat import degrade_convergence, degrade_missing_route
 from harness.model.expectations import Delivery
 from contracts.server_profiles import SERVER_PROFILES
+from harness.engine.timeline import write_timeline
 from harness.targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,9 @@ class ScenarioSession:
         if self.crash_traceback is not None:
             result.artefacts += write_traceback(self.options.artefacts_dir, self.spec.id, self.crash_traceback,
                                                 self.redactor)
+        if self.options.artefacts_dir:  # every scenario's story, for the HTML report (small: payloads cut)
+            result.artefacts.append(write_timeline(scenario_dir(self.options.artefacts_dir, self.spec.id),
+                                                   self.recorder, self.evaluator.delivery(), self.redactor))
         if keep:
             directory = scenario_dir(self.options.artefacts_dir, self.spec.id)
             result.artefacts += await _histories_or_nothing(directory, self.recorder, self.redactor)
