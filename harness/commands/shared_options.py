@@ -22,8 +22,10 @@ PYTEST_DEFAULTS: Mapping[str, Any] = {"--target": None}
 PYTEST_HELP: Mapping[str, str] = {
     "--target": "run the scenario catalogue against: reference | url:URL | command:CMD "
                 "(without it the plugin only offers its fixtures, which then use the reference target)"}
-PYTEST_ONLY = ("--sync-artefacts",)
-"""Gate options with no `run` twin (run keeps artefacts under --report)."""
+PYTEST_ONLY = ("--sync-artefacts", "--sync-rollout", "--sync-baseline-schemas", "--sync-manifest",
+               "--sync-max-event-bytes")
+"""Gate options with no `run` twin: run keeps artefacts under --report; the others are `rollout`'s
+(fixtures/rollout_items.py)."""
 
 _ACTIONS = {argparse._StoreAction: "store", argparse._AppendAction: "append",
             argparse._StoreTrueAction: "store_true"}
