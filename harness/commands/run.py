@@ -30,6 +30,7 @@ from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
 from harness.targets.factory import make_target
 from reports.console import Console
+from reports.target_logs import write_target_logs
 from reports.writers import check_writable, write_reports
 from scenarios.selection import select_entries
 
@@ -90,6 +91,8 @@ class RunOptions:
     json_path: Path | None = None
     artefacts: str = "failures"
     disabled_checks: frozenset[CheckClass] = field(default_factory=frozenset)
+    target_port: int | None = None
+    compose_service: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
@@ -100,6 +103,7 @@ class RunOptions:
             seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
             legacy_overrides=args.legacy_overrides,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
+            target_port=args.target_port, compose_service=args.compose_service,
         )
 
     def resolved_seed(self) -> int:
@@ -143,6 +147,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) 
         if browsers is not None:
             await browsers.close()
         await target.stop()
+        write_target_logs(target.logs(), redactor, options.report_dir or
+                          (options.json_path.parent if options.json_path else None))
         run = assemble(options, description, results, seed, started_wall, time.monotonic() - started, crash,
                        interrupted, runner.latency_samples)
         write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path)
@@ -173,6 +179,9 @@ def build_target(options: RunOptions) -> Target:
         extra.update(url=options.target_url, env=list(options.target_env))
     if options.web_url and not options.target.startswith("command:"):
         extra["web_url"] = options.web_url
+    if options.target.startswith(("docker:", "compose:")):
+        extra.update(env=list(options.target_env), container_port=options.target_port,
+                     service=options.compose_service)
     return make_target(options.target, **extra)
 
 
