@@ -147,8 +147,13 @@ class ComposeTarget(Target):
         self._host_port = free_local_port()
         self._write_override(services)
         register_exit_cleanup(self, self._down_now)
-        await asyncio.to_thread(run_compose, [*self._files(), "up", "-d"], env=self._compose_env(),
-                                timeout=COMPOSE_UP_TIMEOUT, what=f"compose up of {self.file.name}")
+        try:
+            await asyncio.to_thread(run_compose, [*self._files(), "up", "-d"], env=self._compose_env(),
+                                    timeout=COMPOSE_UP_TIMEOUT, what=f"compose up of {self.file.name}")
+        except TargetError:
+            # compose only says a dependency failed; the service that exited or turned unhealthy says why
+            await asyncio.to_thread(self._pending_services)
+            raise
         await self._wait_services()
         await self._wait_ready()
 
