@@ -41,7 +41,9 @@ install_engine() {
 start() {
   mkdir -p "$STATE"
   if engine_answers; then
-    say "an engine already answers; using it"
+    # Not ours to stop: forget a pid file an earlier `start` left (its caller never stopped it).
+    rm -f "$PIDFILE"
+    say "an engine already answers; using it (and leaving it running)"
     return 0
   fi
   install_engine || return 0
