@@ -39,7 +39,7 @@ from harness.targets.base import Target, gateway_url_for, wait_ready
 from harness.targets.command import parse_env
 from harness.targets.compose_cli import run_compose
 from harness.targets.docker_engine import (
-    COMPOSE_PROJECT_LABEL, RunIdentity, connect, free_local_port, new_run, sweep_leftovers,
+    COMPOSE_PROJECT_LABEL, RunIdentity, connect, finish_in_thread, free_local_port, new_run, sweep_leftovers,
 )
 from harness.targets.docker_image import DOCKER_READY_TIMEOUT, LOG_LINES
 from harness.targets.process import register_exit_cleanup, unregister_exit_cleanup
@@ -148,8 +148,8 @@ class ComposeTarget(Target):
         self._write_override(services)
         register_exit_cleanup(self, self._down_now)
         try:
-            await asyncio.to_thread(run_compose, [*self._files(), "up", "-d"], env=self._compose_env(),
-                                    timeout=COMPOSE_UP_TIMEOUT, what=f"compose up of {self.file.name}")
+            await finish_in_thread(run_compose, [*self._files(), "up", "-d"], env=self._compose_env(),
+                                   timeout=COMPOSE_UP_TIMEOUT, what=f"compose up of {self.file.name}")
         except TargetError:
             # compose only says a dependency failed; the service that exited or turned unhealthy says why
             await asyncio.to_thread(self._pending_services)
@@ -170,7 +170,7 @@ class ComposeTarget(Target):
         server = self._server()
         if server is None:
             raise TargetError(f"compose service {self.service!r} has no container to restart")
-        await asyncio.to_thread(server.restart, timeout=int(self.stop_timeout))
+        await finish_in_thread(server.restart, timeout=int(self.stop_timeout))
         await self._wait_ready()
 
     # ------------------------------------------------------------------ compose files and env

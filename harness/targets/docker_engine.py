@@ -12,13 +12,15 @@ alone.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import TargetError
 
@@ -33,7 +35,10 @@ __all__ = [
     "owner_alive",
     "sweep_leftovers",
     "free_local_port",
+    "finish_in_thread",
 ]
+
+T = TypeVar("T")
 
 RUN_LABEL = "sync-harness.run"
 OWNER_LABEL = "sync-harness.owner"
@@ -160,3 +165,18 @@ def free_local_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def finish_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn`` in a worker thread; when the caller is cancelled (Ctrl-C) meanwhile, wait for ``fn`` to end
+    before re-raising. A thread cannot be stopped: without this, the cleanup that follows a Ctrl-C
+    during ``docker run`` or ``compose up`` would run first and miss what the call creates after it."""
+    call = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    try:
+        return await asyncio.shield(call)
+    except asyncio.CancelledError:
+        try:
+            await call
+        except BaseException:  # its own failure does not matter any more: the caller was cancelled
+            pass
+        raise

@@ -26,7 +26,9 @@ from harness.errors import TargetError, UsageError
 from harness.redact import Redactor
 from harness.targets.base import Target, gateway_url_for, wait_ready
 from harness.targets.command import parse_env
-from harness.targets.docker_engine import RunIdentity, connect, free_local_port, new_run, sweep_leftovers
+from harness.targets.docker_engine import (
+    RunIdentity, connect, finish_in_thread, free_local_port, new_run, sweep_leftovers,
+)
 from harness.targets.process import register_exit_cleanup, unregister_exit_cleanup
 from harness.targets.secret_env import redact_secret_env
 
@@ -116,11 +118,11 @@ class DockerTarget(Target):
         port = await asyncio.to_thread(self._container_port)
         self._host_port = free_local_port()
         register_exit_cleanup(self, self._remove_now)
-        self._container = await asyncio.to_thread(self._run_container, port)
+        self._container = await finish_in_thread(self._run_container, port)
         await self._wait_ready()
 
     async def stop(self) -> None:
-        if self._container is not None:
+        if self._client is not None:
             await asyncio.to_thread(self._remove_now)
         unregister_exit_cleanup(self)
 
@@ -132,7 +134,7 @@ class DockerTarget(Target):
         if self._container is None:
             await self.start()
             return
-        await asyncio.to_thread(self._container.restart, timeout=int(self.stop_timeout))
+        await finish_in_thread(self._container.restart, timeout=int(self.stop_timeout))
         await self._wait_ready()
 
     # ------------------------------------------------------------------ engine calls (blocking)
@@ -166,12 +168,17 @@ class DockerTarget(Target):
             raise TargetError(f"cannot run image {self.image!r}: {self.redactor.redact_text(_explain(exc))}") from None
 
     def _remove_by_name(self) -> None:
-        import docker
+        container = self._by_name()
+        if container is not None:
+            _quietly(container.remove, force=True, v=True)
 
+    def _by_name(self) -> Any:
+        if self._client is None:
+            return None
         try:
-            self._client.containers.get(self.container_name).remove(force=True, v=True)
-        except docker.errors.NotFound:
-            pass
+            return self._client.containers.get(self.container_name)
+        except Exception:  # NotFound, or an engine that went away: nothing to remove then
+            return None
 
     def _status(self) -> str | None:
         if self._container is None:
@@ -197,15 +204,13 @@ class DockerTarget(Target):
 
     def _remove_now(self) -> None:
         """Keep the log, then remove the container and its anonymous volumes. Idempotent, never raises."""
-        container = self._container
+        container = self._container or self._by_name()  # by name: a start interrupted inside `docker run`
         if container is None:
             return
+        self._container = container
         self._logs["server"] = self._read_logs(LOG_LINES)
         self._container = None
-        try:
-            container.remove(force=True, v=True)
-        except Exception:
-            pass
+        _quietly(container.remove, force=True, v=True)
         unregister_exit_cleanup(self)
 
     async def _wait_ready(self) -> None:
@@ -224,3 +229,10 @@ class DockerTarget(Target):
 def _explain(exc: Any) -> str:
     text = getattr(exc, "explanation", None) or str(exc)
     return str(text).splitlines()[0][:300]
+
+
+def _quietly(fn: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        fn(*args, **kwargs)
+    except Exception:
+        pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from harness.targets.factory import make_target
 from tests.docker.conftest import (
-    error_line, leftovers, owned_by, run_harness, start_harness_and_wait_for_first_scenario, target_args, wait_until,
+    HARNESS, error_line, leftovers, owned_by, run_harness, start_harness_and_wait_for_first_scenario, target_args, wait_until,
 )
 from tests.support.reference_image import COMPOSE_FILE, CONTAINER_PORT
 
@@ -98,4 +99,23 @@ async def test_a_sigkilled_harness_leaves_objects_that_the_next_start_sweeps_but
         assert [x for x in leftovers(docker_client) if f"-{proc.pid}-" in x] == []
     finally:
         await live.stop()
+    assert leftovers(docker_client) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ctrl_c_while_the_target_starts_is_exit_130_and_leaves_nothing(kind: str, reference_image: str,
+                                                                       docker_client: Any) -> None:
+    # SIGINT as soon as the first container exists: for compose that is inside `compose up`, which the
+    # harness lets finish before it takes the stack down; for docker, inside the readiness wait
+    proc = subprocess.Popen([*HARNESS, "run", *target_args(kind, reference_image), "--scenario", "row.message.create"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: owned_by(docker_client, proc.pid) or proc.poll() is not None, timeout=120)
+        assert proc.poll() is None, proc.communicate()[1]
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
     assert leftovers(docker_client) == []
