@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+# A Docker engine for tests/docker (installed and started only when `docker info` fails; stopped at the end
+# if this run started it). Without one the Docker tests skip with the reason.
+./scripts/docker-engine.sh start
+trap './scripts/docker-engine.sh stop' EXIT
 .venv/bin/lint-imports --no-cache   # the architecture contracts of pyproject.toml (docs/architecture.md)
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 .venv/bin/sync-harness selftest --json report/selftest.json

@@ -15,12 +15,20 @@ EXIT_TERMINATED = 143
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target", default="reference", type=target_spec,
-        help="reference (default) | url:URL | command:CMD",
+        help="reference (default) | url:URL | command:CMD | docker:IMAGE | compose:FILE",
     )
     parser.add_argument("--target-url", type=http_url, help="for command: targets, the URL the command serves")
     parser.add_argument(
         "--target-env", action="append", default=[], metavar="KEY=VALUE",
         help="extra environment for command: targets (repeatable)",
+    )
+    parser.add_argument(
+        "--target-port", type=positive_int, metavar="PORT",
+        help="for docker: targets, the server's port inside the container (default: the image's only EXPOSE)",
+    )
+    parser.add_argument(
+        "--compose-service", metavar="NAME:PORT",
+        help="for compose: targets, the server service and its port inside the container",
     )
     parser.add_argument(
         "--web-url", type=http_url, help="where the web client under test is served (default: the target's own web client)",

@@ -38,6 +38,7 @@ from harness.targets.base import Target
 from harness.targets.factory import make_target
 from reports.compare import compare, describe, load_previous
 from reports.console import Console
+from reports.target_logs import write_target_logs
 from reports.writers import check_file_writable, check_writable, write_reports
 from scenarios.selection import select_entries
 
@@ -115,6 +116,8 @@ class RunOptions:
     artefacts: str = "failures"
     disabled_checks: frozenset[CheckClass] = field(default_factory=frozenset)
     compare: tuple[Path, ...] = ()
+    target_port: int | None = None
+    compose_service: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
@@ -126,6 +129,7 @@ class RunOptions:
             legacy_overrides=args.legacy_overrides, server_profile=args.server_profile,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
             compare=tuple(args.compare),
+            target_port=args.target_port, compose_service=args.compose_service,
         )
 
     def resolved_seed(self) -> int:
@@ -187,6 +191,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
             if browsers is not None:
                 await browsers.close()
             await target.stop()
+            write_target_logs(target.logs(), redactor, options.report_dir or
+                              (options.json_path.parent if options.json_path else None))
     if crash is not None:
         raise crash
     return run
@@ -226,6 +232,9 @@ def build_target(options: RunOptions) -> Target:
         extra.update(url=options.target_url, env=list(options.target_env))
     if options.web_url and not options.target.startswith("command:"):
         extra["web_url"] = options.web_url
+    if options.target.startswith(("docker:", "compose:")):
+        extra.update(env=list(options.target_env), container_port=options.target_port,
+                     service=options.compose_service)
     return make_target(options.target, **extra)
 
 

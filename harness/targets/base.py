@@ -81,6 +81,11 @@ class Target(ABC):
         """The last ``lines`` lines of the target's output, if the harness captures it."""
         return ""
 
+    def logs(self) -> dict[str, str]:
+        """Whole logs kept for the report after :meth:`stop`, by service name (redacted); docker: and
+        compose: targets keep them, since their containers are gone after stop."""
+        return {}
+
     async def start_cleanly(self) -> None:
         """:meth:`start`; when it fails or is cancelled (Ctrl-C), :meth:`stop` first, so nothing it began
         (a process, its files) outlives the error."""

@@ -7,7 +7,10 @@ Forms:
 * ``url:URL`` — an already running server (options: ``gateway_url``, ``web_url``, ``ready_timeout``);
 * ``command:CMD`` — run CMD (shell-like quoting, no shell) which will serve ``url`` (required option,
   the ``--target-url`` value), with extra ``env`` (``{"K": "V"}`` or ``["K=V", …]``);
-* ``docker:IMAGE`` — reserved; needs a Docker engine (not available yet).
+* ``docker:IMAGE`` — one container of a local image (options: ``env``, ``container_port`` (the
+  ``--target-port`` value), ``web_url``, ``start_timeout``); see :mod:`harness.targets.docker_image`;
+* ``compose:FILE`` — a compose stack (options: ``service`` (the ``--compose-service NAME:PORT`` value),
+  ``env``, ``web_url``, ``start_timeout``); see :mod:`harness.targets.compose`.
 
 ``target_url`` and ``target_env`` are accepted as aliases of ``url`` and ``env`` (the CLI names).
 """
@@ -24,7 +27,8 @@ TARGET_FORMS = (
     "reference",
     "url:http://HOST:PORT",
     "command:CMD (with --target-url and optional --target-env NAME=value)",
-    "docker:IMAGE",
+    "docker:IMAGE (with optional --target-port and --target-env NAME=value)",
+    "compose:FILE (with --compose-service NAME:PORT and optional --target-env NAME=value)",
 )
 
 
@@ -67,10 +71,18 @@ def make_target(spec: str, **options: Any) -> Target:
                 )
             return CommandTarget(command, url, **options)
         if spec.startswith("docker:"):
-            raise UsageError(
-                "docker targets need a running Docker engine and are not supported by this version; "
-                "run the image yourself and use url:http://HOST:PORT, or wrap it with command:"
-            )
+            from harness.targets.docker_image import DockerTarget
+
+            _reject(options, {"url", "service"}, "docker:")
+            return DockerTarget(spec[len("docker:") :], **options)
+        if spec.startswith("compose:"):
+            from harness.targets.compose import ComposeTarget
+
+            _reject(options, {"url", "container_port"}, "compose:")
+            file = spec[len("compose:") :].strip()
+            if not file:
+                raise UsageError("compose: target needs a compose file, e.g. compose:docker-compose.yml")
+            return ComposeTarget(file, **options)
     except TypeError as exc:
         raise UsageError(f"bad option for target {spec!r}: {exc}") from None
     raise UsageError(f"unknown target {spec!r}; use one of {_forms()}")

@@ -70,7 +70,8 @@ def test_factory_forms() -> None:
     "spec, options, needle",
     [
         ("nonsense", {}, "reference"),
-        ("docker:filament:latest", {}, "Docker engine"),
+        ("docker:  ", {}, "needs an image"),
+        ("compose:x.yml", {"url": "http://127.0.0.1:1"}, "do not apply"),
         ("command:./filament-server", {}, "--target-url"),
         ("command:", {"url": "http://127.0.0.1:1"}, "command line"),
         ("url:ftp://x", {}, "http(s) URL"),
@@ -88,7 +89,7 @@ def test_factory_usage_errors(spec: str, options: dict, needle: str) -> None:
 def test_unknown_spec_lists_every_form() -> None:
     with pytest.raises(UsageError) as info:
         make_target("kubernetes:foo")
-    for form in ("reference", "url:", "command:", "docker:"):
+    for form in ("reference", "url:", "command:", "docker:", "compose:"):
         assert form in str(info.value)
 
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# A Docker engine for the Docker tests (docs/real-server.md, "Docker and compose targets").
+#
+#   scripts/docker-engine.sh start   # engine answers `docker info` → nothing to do; else install
+#                                    # Debian's docker.io + docker-compose (as root, once) and start
+#                                    # dockerd in the background, waiting (bounded) until it answers
+#   scripts/docker-engine.sh stop    # stop the dockerd that `start` started (and only that one)
+#
+# Never fails the test command: where no engine can start, it says why and the Docker tests skip
+# with that reason (tests/docker/conftest.py). State lives in .docker-engine/ (pid file, dockerd log).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+STATE=".docker-engine"
+PIDFILE="$STATE/dockerd.pid"
+LOG="$STATE/dockerd.log"
+WAIT_S="${DOCKER_ENGINE_WAIT_S:-60}"
+
+say() { echo "[docker-engine] $*" >&2; }
+
+engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+install_engine() {
+  command -v dockerd >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ]; then
+    say "no dockerd and not root: cannot install Debian's docker.io (Docker tests will skip)"
+    return 1
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "no dockerd and no apt-get: cannot install an engine (Docker tests will skip)"
+    return 1
+  fi
+  say "installing Debian's docker.io and docker-compose"
+  local pkgs="docker.io docker-compose"
+  if ! timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >"$STATE/apt.log" 2>&1; then
+    timeout 300 apt-get update -q >>"$STATE/apt.log" 2>&1
+    timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >>"$STATE/apt.log" 2>&1 \
+      || { say "apt-get install docker.io failed (see $STATE/apt.log); Docker tests will skip"; return 1; }
+  fi
+}
+
+start() {
+  mkdir -p "$STATE"
+  if engine_answers; then
+    # Not ours to stop: forget a pid file an earlier `start` left (its caller never stopped it).
+    rm -f "$PIDFILE"
+    say "an engine already answers; using it (and leaving it running)"
+    return 0
+  fi
+  install_engine || return 0
+  if ! command -v docker >/dev/null 2>&1; then
+    say "no docker client; Docker tests will skip"
+    return 0
+  fi
+  say "starting dockerd (log: $LOG)"
+  # setsid: its own session, so a Ctrl-C in the terminal reaches the tests, not the engine.
+  setsid dockerd >"$LOG" 2>&1 < /dev/null &
+  echo $! > "$PIDFILE"
+  local deadline=$((SECONDS + WAIT_S))
+  until engine_answers; do
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+      say "dockerd exited: $(tail -n 3 "$LOG" | tr '\n' ' ')"
+      rm -f "$PIDFILE"
+      return 0
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      say "dockerd did not answer within ${WAIT_S}s; stopping it (Docker tests will skip)"
+      stop
+      return 0
+    fi
+    sleep 0.5
+  done
+  say "engine ready after $((SECONDS - deadline + WAIT_S))s"
+}
+
+stop() {
+  [ -f "$PIDFILE" ] || return 0
+  local pid; pid="$(cat "$PIDFILE")"
+  rm -f "$PIDFILE"
+  kill -0 "$pid" 2>/dev/null || return 0
+  say "stopping the dockerd this script started (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null
+  local deadline=$((SECONDS + 20))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then kill -KILL "$pid" 2>/dev/null; break; fi
+    sleep 0.2
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
