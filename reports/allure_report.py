@@ -10,13 +10,16 @@ import uuid
 from pathlib import Path
 
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult, TestStepResult
+from allure_commons.model2 import Attachment, Label, Link, Status, StatusDetails, TestResult, TestStepResult
 from allure_commons.types import AttachmentType
 
 from harness.redact import Redactor
 from harness.engine.results import RunResult, ScenarioResult
 
-_STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED}
+_STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED,
+           "known": Status.SKIPPED}
+"""A ``known`` scenario (every failure explained by the baseline) is skipped with its reasons, as
+allure-pytest reports pytest's xfail; its failures stay attached."""
 _STEP_STATUS = {"ok": Status.PASSED, "refused": Status.PASSED, "info": Status.PASSED, "fail": Status.FAILED}
 """Step outcomes (harness.history.Outcome): ``refused`` is a forbidden mutation the server refused as
 predicted; ``info`` is a nemesis fault that did what it was asked; ``pending`` (never completed, e.g.
@@ -40,7 +43,13 @@ def _test_result(scenario: ScenarioResult, logger: AllureFileLogger, redactor: R
         labels=[Label(name="suite", value="filament-sync-harness"), Label(name="feature", value=scenario.id.split(".")[0]),
                 *[Label(name="tag", value=row) for row in scenario.rows]],
     )
-    if scenario.failures or scenario.error:
+    if scenario.status == "known":
+        known = [f.known for f in scenario.failures if f.known] + ([scenario.error_known] if scenario.error_known else [])
+        test.labels.append(Label(name="tag", value="known-issue"))
+        test.statusDetails = StatusDetails(message=redactor.redact_text(
+            "known issue: " + "; ".join(sorted({f"{k['key']}: {k['reason']}" for k in known}))))
+        test.links = [Link(type="issue", url=k["link"], name=k["key"]) for k in known if k.get("link")]
+    elif scenario.failures or scenario.error:
         message = scenario.error or "; ".join(f"[{f.check}/{f.kind}] {f.message}" for f in scenario.failures[:5])
         test.statusDetails = StatusDetails(message=redactor.redact_text(message))
     test.steps = [TestStepResult(name=f"{s.kind} {s.name}" + (f" by {s.client}" if s.client else ""),

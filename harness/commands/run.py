@@ -17,9 +17,11 @@ from typing import Any, Sequence
 
 from harness.checks.types import CheckClass, LatencySample
 from harness.clients.profile_names import profile_argument
+from harness.commands.gate_options import add_gate_options, profile_defaults
 from harness.commands.options import (
     EXIT_CHECK_FAILED, EXIT_OK, add_target_options, non_negative_float, non_negative_int, positive_float,
 )
+from harness.engine.baseline import Baseline, baseline_report, classify, draft_baseline, write_baseline
 from harness.engine.browser_observers import LazyBrowsers
 from harness.engine.results import RunOptionsRecord, RunResult, ScenarioResult, TargetRecord, latency_stats
 from harness.engine.runner import RunnerOptions, ScenarioRunner
@@ -29,6 +31,7 @@ from harness.model.world import LEGACY_OVERRIDE_MODES, LegacyOverrideMode
 from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
 from harness.targets.factory import make_target
+from harness.targets.target_profiles import TargetProfile
 from reports.console import Console
 from reports.writers import check_writable, write_reports
 from scenarios.selection import select_entries
@@ -46,13 +49,13 @@ def register(commands: Any) -> None:
     run.add_argument("--browsers", type=non_negative_int, default=0, metavar="N",
                      help="browser clients for browser scenarios; 0 skips them (default 0)")
     run.add_argument("--seed", type=int, help="seed of the randomised sequences (default: random, printed)")
-    run.add_argument("--deadline", type=positive_float, default=2.0, metavar="S",
+    run.add_argument("--deadline", type=positive_float, default=None, metavar="S",
                      help="convergence deadline per step in seconds (default 2)")
     run.add_argument("--quiet", type=non_negative_float, default=0.25, metavar="S",
                      help="quiet period after settling, to catch late leaks (default 0.25)")
-    run.add_argument("--profile", type=profile_argument, default="current",
+    run.add_argument("--profile", type=profile_argument, default=None,
                      help="client protocol profile (current | legacy-2026-02-12)")
-    run.add_argument("--legacy-overrides", choices=LEGACY_OVERRIDE_MODES, default="immediate",
+    run.add_argument("--legacy-overrides", choices=LEGACY_OVERRIDE_MODES, default=None,
                      help="how the target applies POST .../overrides/{owner|moderator|member} (REST.md §14.3): "
                           "immediate (reference target, default), first_write (Filament memory mode), "
                           "deferred (Filament with Postgres: only after a restart)")
@@ -61,6 +64,7 @@ def register(commands: Any) -> None:
     run.add_argument("--json", type=Path, metavar="FILE", help="write the JSON result to FILE")
     run.add_argument("--artefacts", choices=("failures", "always"), default="failures",
                      help="when to keep browser screenshots and traces (default: failures)")
+    add_gate_options(run)
     run.set_defaults(func=_cmd_run)
 
 
@@ -90,16 +94,20 @@ class RunOptions:
     json_path: Path | None = None
     artefacts: str = "failures"
     disabled_checks: frozenset[CheckClass] = field(default_factory=frozenset)
+    target_profile: TargetProfile | None = None
+    baseline: Baseline | None = None
+    baseline_path: Path | None = None
+    baseline_strict: bool = False
+    write_baseline: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
         return cls(
-            target=args.target, target_url=args.target_url, target_env=tuple(args.target_env),
-            web_url=args.web_url, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
+            target=args.target, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
             scenario_files=tuple(args.scenario_file), sim_clients=args.sim_clients, browsers=args.browsers,
-            seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
-            legacy_overrides=args.legacy_overrides,
+            seed=args.seed, quiet_s=args.quiet, deep=args.deep,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
+            **profile_defaults(args),  # --target-profile fills what the command line left out
         )
 
     def resolved_seed(self) -> int:
@@ -123,6 +131,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) 
         check_writable(options.report_dir, "the report")
     if options.json_path:
         check_writable(options.json_path.parent, "the JSON result")
+    if options.write_baseline:
+        check_writable(options.write_baseline.parent, "the drafted baseline")
     target = build_target(options)
     await target.start_cleanly()  # a target that cannot start is a one-line error, with no report to write
     description = target.description  # now: a stopped target no longer knows its port and database
@@ -135,7 +145,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) 
         if options.browsers else None
     runner = ScenarioRunner(target, runner_options(options, seed), redactor, browsers)
     try:
-        crash = await run_entries(entries, runner, browsers=options.browsers, progress=console, results=results)
+        crash = await run_entries(entries, runner, browsers=options.browsers, progress=console, results=results,
+                                  **baseline_hooks(options))
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
         raise
@@ -147,6 +158,10 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) 
                        interrupted, runner.latency_samples)
         write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path)
         console.summary(run)
+        if options.write_baseline:
+            write_baseline(draft_baseline(results, target=options.target, previous=options.baseline),
+                           options.write_baseline)
+            console.out.print(f"baseline draft written to {options.write_baseline}")
     if crash is not None:
         raise crash
     return run
@@ -161,6 +176,18 @@ def runner_options(options: RunOptions, seed: int) -> RunnerOptions:
                          disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
                          keep_artefacts="always" if options.artefacts == "always" else "failures",
                          namespace=f"{seed % 46656:03x}{random.Random(seed).randrange(4096):03x}")
+
+
+def baseline_hooks(options: RunOptions) -> dict[str, Any]:
+    """What run_entries does with a target profile (skip what it cannot serve) and a baseline (classify
+    each result as it ends, so the console already says ``KNOWN``)."""
+    hooks: dict[str, Any] = {}
+    if options.target_profile is not None:
+        hooks["skip_reason"] = options.target_profile.unsupported_reason
+    if options.baseline is not None:
+        baseline = options.baseline
+        hooks["classify"] = lambda result: classify(result, baseline)
+    return hooks
 
 
 def build_target(options: RunOptions) -> Target:
@@ -180,14 +207,18 @@ def assemble(options: RunOptions, description: str, results: list[ScenarioResult
              started: dt.datetime, duration: float, crash: HarnessError | None,
              interrupted: bool = False, samples: Sequence[LatencySample] = ()) -> RunResult:
     summary = summarise(results)
-    status = "error" if crash or interrupted or summary.error else ("failed" if summary.failed else "passed")
+    report = None if options.baseline is None else baseline_report(
+        options.baseline, results, path=str(options.baseline_path or ""), strict=options.baseline_strict)
+    failed = summary.failed or (report is not None and report.fails_run)
+    status = "error" if crash or interrupted or summary.error else ("failed" if failed else "passed")
     return RunResult(
         status=status, interrupted=interrupted, started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3), target=TargetRecord(spec=options.target, description=description),
         options=RunOptionsRecord(scenario_patterns=list(options.scenario_patterns), sim_clients=options.sim_clients,
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
                                  quiet_s=options.quiet_s, profile=options.profile, deep=options.deep,
-                                 legacy_overrides=options.legacy_overrides),
+                                 legacy_overrides=options.legacy_overrides,
+                                 target_profile=options.target_profile.name if options.target_profile else None),
         summary=summary, coverage=coverage(results), latency=latency_stats(list(samples)),
-        scenarios=results,
+        scenarios=results, baseline=report,
     )
