@@ -21,6 +21,7 @@ from harness.engine.browser_observers import BrowserObserver
 from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
 from harness.checks.types import CheckClass, CheckFailure
+from harness.clients.browser.errors import FeatureAbsent
 from harness.clients.gateway import GatewayConnection
 from harness.clients.live_replica import LiveReplica
 from harness.clients.rest import RestSession
@@ -139,6 +140,8 @@ class ScenarioSession:
         """Set by the runner: receives this scenario's latency samples for the run-level figures."""
         self.artefacts: list[ArtefactRecord] = []
         self.error: str | None = None
+        self.degraded: str | None = None
+        """Why the scenario stopped early as its client profile declares (an old client without that UI)."""
         self._started = self.clock()
         self._steps = 0
         self._closed = False
@@ -217,6 +220,8 @@ class ScenarioSession:
         except (ScenarioError, BrowserUnavailable):  # the run cannot go on: the caller reports it
             await self._close()
             raise
+        except FeatureAbsent as exc:
+            self.degraded = f"degrades as declared: {exc}"
         except HarnessError as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, TargetError) and not self.target.alive():
@@ -591,7 +596,8 @@ class ScenarioSession:
     def _result(self, duration: float) -> ScenarioResult:
         errors = _dedupe([f for f in self.failures if f.is_error])
         warnings = _dedupe([f for f in self.failures if not f.is_error])
-        status: Literal["passed", "failed", "error"] = "error" if self.error else ("failed" if errors else "passed")
+        status: Literal["passed", "failed", "error", "skipped"] = "error" if self.error else (
+            "failed" if errors else ("skipped" if self.degraded else "passed"))
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
             status=status, duration_s=round(duration, 3),
@@ -601,7 +607,7 @@ class ScenarioSession:
             failures=[failure_record(f) for f in errors],
             warnings=[failure_record(f) for f in warnings],
             latency=latency_stats(self.latencies),
-            error=self.error,
+            error=self.error or self.degraded,
         )
 
     def _client_record(self, observer: Observer) -> ClientRecord:
