@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Attachment, Label, Status, StatusDetails, TestResult
+from allure_commons.model2 import Attachment, Label, Link, Status, StatusDetails, TestResult
 from allure_commons.types import AttachmentType
 
 from harness.engine.timeline import TIMELINE_FILE
@@ -23,8 +23,10 @@ from harness.engine.results import RunResult, ScenarioResult
 from reports.allure_steps import status_message, status_trace, step_results, write_categories
 
 _STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "error": Status.BROKEN, "skipped": Status.SKIPPED,
-           "degraded": Status.PASSED}
-"""``degraded`` (expected degradation of an older version) passes; its findings stay in the attachments."""
+           "degraded": Status.PASSED, "known": Status.SKIPPED}
+"""``degraded`` (expected degradation of an older version) passes; its findings stay in the attachments.
+A ``known`` scenario (every failure explained by the baseline) is skipped with its reasons, as
+allure-pytest reports pytest's xfail; its failures stay attached."""
 
 
 ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment*")
@@ -95,9 +97,16 @@ def _test_result(scenario: ScenarioResult, logger: AllureFileLogger, redactor: R
                 # Allure's Timeline tab draws one lane per host and thread: the run is one sequence
                 Label(name="host", value=socket.gethostname()), Label(name="thread", value="sync-harness run")],
     )
-    message = status_message(scenario, redactor)
-    if message:
-        test.statusDetails = StatusDetails(message=message, trace=status_trace(scenario, redactor))
+    if scenario.status == "known":
+        known = [f.known for f in scenario.failures if f.known] + ([scenario.error_known] if scenario.error_known else [])
+        test.labels.append(Label(name="tag", value="known-issue"))
+        test.statusDetails = StatusDetails(message=redactor.redact_text(
+            "known issue: " + "; ".join(sorted({f"{k['key']}: {k['reason']}" for k in known}))))
+        test.links = [Link(type="issue", url=k["link"], name=k["key"]) for k in known if k.get("link")]
+    else:
+        message = status_message(scenario, redactor)
+        if message:
+            test.statusDetails = StatusDetails(message=message, trace=status_trace(scenario, redactor))
     test.steps = step_results(scenario, start_ms, redactor)
     for name, payload in (("failures", [f.model_dump(mode="json") for f in scenario.failures]),
                           ("latency", {k: v.model_dump() for k, v in scenario.latency.items()}),

@@ -12,7 +12,7 @@ from harness.redact import Redactor
 from harness.engine.results import RunResult, ScenarioResult
 
 _MARK = {"passed": "[green]PASS[/]", "failed": "[red]FAIL[/]", "error": "[magenta]ERROR[/]",
-         "skipped": "[yellow]SKIP[/]", "degraded": "[cyan]DEGRADED[/]"}
+         "skipped": "[yellow]SKIP[/]", "degraded": "[cyan]DEGRADED[/]", "known": "[cyan]KNOWN[/]"}
 MAX_FAILURE_LINES = 4
 
 
@@ -35,7 +35,8 @@ class Console:
         clients = f"{len(result.clients)} clients, " if result.clients else ""
         self.out.print(f"{_MARK[result.status]} {self._prefix} ({clients}{result.duration_s:.2f} s)")
         for failure in result.failures[:MAX_FAILURE_LINES]:
-            self.out.print(self.redactor.redact_text(f"      [{failure.check}/{failure.kind}] {failure.message}"),
+            known = " (known)" if failure.known else ""
+            self.out.print(self.redactor.redact_text(f"      [{failure.check}/{failure.kind}]{known} {failure.message}"),
                            markup=False)
         if len(result.failures) > MAX_FAILURE_LINES:
             self.out.print(f"      … {len(result.failures) - MAX_FAILURE_LINES} more failures in the report")
@@ -57,6 +58,7 @@ class Console:
                           self.redactor.redact_text(_failure_summary(result)), f"{result.duration_s:.2f}")
         self.out.print(table)
         self._latency(run)
+        self._baseline(run)
         summary = run.summary
         coverage = f", rows covered {run.coverage.covered}/{run.coverage.total}" if run.coverage else ""
         if run.interrupted:
@@ -65,8 +67,23 @@ class Console:
             during = f" (during {run.cause.scenario})" if run.cause.scenario else ""
             self.out.print(self.redactor.redact_text(f"run {run.cause.kind}: {run.cause.message}{during}"),
                            markup=False)
-        self.out.print(f"{summary.passed} passed, {summary.failed} failed, {summary.error} errors, "
+        known = f"{summary.known} known, " if run.baseline is not None else ""
+        self.out.print(f"{summary.passed} passed, {known}{summary.failed} failed, {summary.error} errors, "
                        f"{summary.skipped} skipped{_degraded(summary.degraded)} in {run.duration_s:.1f} s{coverage} -> [bold]{run.status}[/]")
+
+    def _baseline(self, run: RunResult) -> None:
+        report = run.baseline
+        if report is None:
+            return
+        self.out.print(f"baseline {report.path}: {report.entries} entries, {report.matched} matched, "
+                       f"{report.stale} stale, {report.not_run} not run; {report.new_failures} failures not in it",
+                       markup=False)
+        for use in report.uses:
+            if use.state == "stale":
+                verdict = "fails the run (--baseline-strict)" if report.strict else "remove it or fix it"
+                self.out.print(self.redactor.redact_text(
+                    f"      STALE entry {use.entry} [{use.key}]: no longer fails in {', '.join(use.scenarios)}; "
+                    f"{verdict}"), markup=False)
 
     def _latency(self, run: RunResult) -> None:
         interesting = {k: v for k, v in run.latency.items() if k not in ("ready", "presence_sync", "subscribed",

@@ -19,9 +19,11 @@ from typing import Any, Sequence
 from harness.checks.types import CheckClass, LatencySample
 from harness.clients.profile_names import profile_argument
 from contracts.server_profiles import SERVER_PROFILES
+from harness.commands.gate_options import add_gate_options, profile_defaults
 from harness.commands.options import (
     EXIT_CHECK_FAILED, EXIT_OK, add_target_options, non_negative_float, non_negative_int, positive_float,
 )
+from harness.engine.baseline import Baseline, baseline_report, classify, draft_baseline, write_baseline
 from harness.engine.browser_observers import LazyBrowsers
 from harness.commands.interrupts import Stopping, run_until_signalled
 from harness.commands.run_cause import run_cause
@@ -37,6 +39,7 @@ from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
 from harness.targets.factory import make_target
 from reports.compare import compare, describe, load_previous
+from harness.targets.target_profiles import TargetProfile
 from reports.console import Console
 from reports.target_logs import write_target_logs
 from reports.writers import check_file_writable, check_writable, write_reports
@@ -55,16 +58,16 @@ def register(commands: Any) -> None:
     run.add_argument("--browsers", type=non_negative_int, default=0, metavar="N",
                      help="browser clients for browser scenarios; 0 skips them (default 0)")
     run.add_argument("--seed", type=int, help="seed of the randomised sequences (default: random, printed)")
-    run.add_argument("--deadline", type=positive_float, default=2.0, metavar="S",
+    run.add_argument("--deadline", type=positive_float, default=None, metavar="S",
                      help="convergence deadline per step in seconds (default 2)")
     run.add_argument("--quiet", type=non_negative_float, default=0.25, metavar="S",
                      help="quiet period after settling, to catch late leaks (default 0.25)")
-    run.add_argument("--profile", type=profile_argument, default="current",
+    run.add_argument("--profile", type=profile_argument, default=None,
                      help="client protocol profile (current | workspace-2026-02-12 | lifecycle-2026-02-12 | legacy-2026-02-12)")
     run.add_argument("--server-profile", choices=tuple(SERVER_PROFILES), default="head",
                      help="the server version the target is (docs/mixed-versions.md): what the oracle expects of "
                           "it; the reference target is started as that version (default head)")
-    run.add_argument("--legacy-overrides", choices=LEGACY_OVERRIDE_MODES, default="immediate",
+    run.add_argument("--legacy-overrides", choices=LEGACY_OVERRIDE_MODES, default=None,
                      help="how the target applies POST .../overrides/{owner|moderator|member} (REST.md §14.3): "
                           "immediate (reference target, default), first_write (Filament memory mode), "
                           "deferred (Filament with Postgres: only after a restart)")
@@ -76,6 +79,7 @@ def register(commands: Any) -> None:
     run.add_argument("--compare", action="append", default=[], type=Path, metavar="PREVIOUS.json",
                      help="a previous run's result.json (repeatable): list new failures, fixed, still failing "
                           "and flaky scenarios (console, report.html, comparison.json)")
+    add_gate_options(run)
     run.set_defaults(func=_cmd_run)
 
 
@@ -118,18 +122,22 @@ class RunOptions:
     compare: tuple[Path, ...] = ()
     target_port: int | None = None
     compose_service: str | None = None
+    target_profile: TargetProfile | None = None
+    baseline: Baseline | None = None
+    baseline_path: Path | None = None
+    baseline_strict: bool = False
+    write_baseline: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
         return cls(
-            target=args.target, target_url=args.target_url, target_env=tuple(args.target_env),
-            web_url=args.web_url, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
+            target=args.target, faults=tuple(args.fault), scenario_patterns=tuple(args.scenario),
             scenario_files=tuple(args.scenario_file), sim_clients=args.sim_clients, browsers=args.browsers,
-            seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
-            legacy_overrides=args.legacy_overrides, server_profile=args.server_profile,
+            seed=args.seed, quiet_s=args.quiet, deep=args.deep, server_profile=args.server_profile,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
             compare=tuple(args.compare),
             target_port=args.target_port, compose_service=args.compose_service,
+            **profile_defaults(args),  # --target-profile fills what the command line left out
         )
 
     def resolved_seed(self) -> int:
@@ -155,6 +163,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
     if options.json_path:
         check_file_writable(options.json_path, "the JSON result")
     previous = load_previous(options.compare)
+    if options.write_baseline:
+        check_writable(options.write_baseline.parent, "the drafted baseline")
     target = build_target(options)
     await target.start_cleanly()  # a target that cannot start is a one-line error, with no report to write
     description = target.description  # now: a stopped target no longer knows its port and database
@@ -167,7 +177,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
         if options.browsers else None
     runner = ScenarioRunner(target, runner_options(options, seed), redactor, browsers)
     try:
-        crash = await run_entries(entries, runner, browsers=options.browsers, progress=console, results=results)
+        crash = await run_entries(entries, runner, browsers=options.browsers, progress=console, results=results,
+                                  **baseline_hooks(options))
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
         raise
@@ -187,6 +198,10 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
             console.summary(run)
             for line in describe(comparison) if comparison else []:
                 console.out.print(line, markup=False)
+            if options.write_baseline:
+                write_baseline(draft_baseline(results, target=options.target, previous=options.baseline),
+                               options.write_baseline)
+                console.out.print(f"baseline draft written to {options.write_baseline}")
         finally:
             if browsers is not None:
                 await browsers.close()
@@ -220,6 +235,18 @@ def run_namespace() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(6))
 
 
+def baseline_hooks(options: RunOptions) -> dict[str, Any]:
+    """What run_entries does with a target profile (skip what it cannot serve) and a baseline (classify
+    each result as it ends, so the console already says ``KNOWN``)."""
+    hooks: dict[str, Any] = {}
+    if options.target_profile is not None:
+        hooks["skip_reason"] = options.target_profile.unsupported_reason
+    if options.baseline is not None:
+        baseline = options.baseline
+        hooks["classify"] = lambda result: classify(result, baseline)
+    return hooks
+
+
 def build_target(options: RunOptions) -> Target:
     if options.faults and options.target != "reference":
         raise UsageError("--fault needs --target reference (faults are planted in the reference target)")
@@ -243,7 +270,10 @@ def assemble(options: RunOptions, description: str, results: list[ScenarioResult
              interrupted: bool = False, samples: Sequence[LatencySample] = (), *,
              cause: RunCause | None = None) -> RunResult:
     summary = summarise(results)
-    status = "error" if crash or interrupted or cause or summary.error else ("failed" if summary.failed else "passed")
+    report = None if options.baseline is None else baseline_report(
+        options.baseline, results, path=str(options.baseline_path or ""), strict=options.baseline_strict)
+    failed = summary.failed or (report is not None and report.fails_run)
+    status = "error" if crash or interrupted or cause or summary.error else ("failed" if failed else "passed")
     return RunResult(
         status=status, interrupted=interrupted, cause=cause, started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3), target=TargetRecord(spec=options.target, description=description),
@@ -251,7 +281,8 @@ def assemble(options: RunOptions, description: str, results: list[ScenarioResult
                                  browsers=options.browsers, seed=seed, deadline_s=options.deadline_s,
                                  quiet_s=options.quiet_s, profile=options.profile, deep=options.deep,
                                  legacy_overrides=options.legacy_overrides,
-                                 server_profile=options.server_profile),
+                                 server_profile=options.server_profile,
+                                 target_profile=options.target_profile.name if options.target_profile else None),
         summary=summary, coverage=coverage(results), latency=latency_stats(list(samples)),
-        scenarios=results,
+        scenarios=results, baseline=report,
     )

@@ -18,8 +18,9 @@ from harness.model.world import LegacyOverrideMode
 
 SCHEMA_VERSION = "1.2"
 
-ScenarioStatus = Literal["passed", "failed", "error", "skipped", "degraded"]
-"""``degraded`` (since 1.2): no failure, but expected degradation of an older client or server version."""
+ScenarioStatus = Literal["passed", "failed", "error", "skipped", "degraded", "known"]
+"""``degraded`` (since 1.2): no failure, but expected degradation of an older client or server version.
+``known`` (since 1.2): it failed, and a known-issue baseline (``--baseline``) explains every failure."""
 RunStatus = Literal["passed", "failed", "error"]
 
 
@@ -46,6 +47,8 @@ class FailureRecord(_Model):
     expected: Any = None
     observed: Any = None
     details: dict[str, Any] = Field(default_factory=dict)
+    known: dict[str, Any] | None = None
+    """Since 1.2: the baseline entry that explains this failure (``entry``, ``key``, ``reason``, ``link``)."""
 
 
 class ClientRecord(_Model):
@@ -112,6 +115,8 @@ class ScenarioResult(_Model):
     artefacts: list[ArtefactRecord] = Field(default_factory=list)
     error: str | None = None
     """Why the scenario could not run to the end (harness or target problem), one line."""
+    error_known: dict[str, Any] | None = None
+    """Since 1.2: the baseline entry (``check = "error"``) that explains ``error``."""
     replay: str | None = None
     """For randomised scenarios: the seed and the step list that reproduce a failure."""
     harness_load: HarnessLoad | None = None
@@ -153,6 +158,8 @@ class RunOptionsRecord(_Model):
     """Since 1.1: how the target applies the legacy channel-override route (``--legacy-overrides``)."""
     server_profile: str = "head"
     """Since 1.2: the server version the oracle expected (``contracts.server_profiles``)."""
+    target_profile: str | None = None
+    """Since 1.2: the ``--target-profile`` the run used."""
 
 
 class RunSummary(_Model):
@@ -163,6 +170,8 @@ class RunSummary(_Model):
     skipped: int
     degraded: int = 0
     """Since 1.2: scenarios that passed with expected degradation only."""
+    known: int = 0
+    """Since 1.2: scenarios whose every failure a known-issue baseline explains."""
     failures_by_check: dict[str, int] = Field(default_factory=dict)
 
 
@@ -204,8 +213,43 @@ class RunResult(_Model):
     coverage: Coverage | None = None
     latency: dict[str, LatencyStats] = Field(default_factory=dict)
     scenarios: list[ScenarioResult] = Field(default_factory=list)
+    baseline: "BaselineReport | None" = None
+    """Since 1.2: present with ``--baseline``: how each known-issue entry fared (matched, stale, not run)."""
     selftest: dict[str, Any] | None = None
     """Present for `sync-harness selftest`: the fault × check-class matrix (docs/result-schema.md)."""
+
+
+class EntryUse(_Model):
+    """How one baseline entry fared in a run."""
+
+    entry: int
+    key: str
+    reason: str
+    link: str = ""
+    state: Literal["matched", "stale", "not_run"]
+    """``matched``: it explained at least one failure; ``stale``: a scenario it names ran and it explained
+    nothing (fixed, or a wrong entry); ``not_run``: none of its scenarios ran (deselected or skipped)."""
+    scenarios: list[str] = Field(default_factory=list)
+    failures: int = 0
+
+
+class BaselineReport(_Model):
+    path: str
+    strict: bool = False
+    entries: int
+    matched: int
+    stale: int
+    not_run: int
+    new_failures: int
+    """Failures no entry explains (these fail the run)."""
+    uses: list[EntryUse] = Field(default_factory=list)
+
+    @property
+    def fails_run(self) -> bool:
+        return self.strict and self.stale > 0
+
+
+RunResult.model_rebuild()
 
 
 def failure_record(failure: CheckFailure) -> FailureRecord:

@@ -23,6 +23,7 @@ from harness.checks.convergence import check_convergence, check_verdict
 from harness.checks.delivery import DeliveryReport
 from harness.checks.evidence import cap_per_kind
 from harness.checks.types import CheckClass, CheckFailure
+from harness.clients.browser.errors import FeatureAbsent
 from harness.clients.gateway import GatewayClosedError, GatewayConnection
 from harness.clients.live_replica import LiveReplica
 from harness.clients.rest import RestSession
@@ -157,6 +158,8 @@ class ScenarioSession:
         self.error: str | None = None
         self.crash_traceback: str | None = None
         """The full traceback of a harness crash inside this scenario, saved as an artefact."""
+        self.degraded: str | None = None
+        """Why the scenario stopped early as its client profile declares (an old client without that UI)."""
         self._started = self.clock()
         self._steps = 0
         self._closed = False
@@ -257,6 +260,8 @@ class ScenarioSession:
         except BrowserUnavailable:  # the run cannot go on: the caller reports it
             await self._close()
             raise
+        except FeatureAbsent as exc:
+            self.degraded = f"degrades as declared: {exc}"
         except ScenarioError as exc:  # this scenario cannot be performed as written; the next ones can
             self.error = f"scenario error: {str(exc).splitlines()[0]}"
         except HarnessError as exc:
@@ -714,8 +719,9 @@ class ScenarioSession:
         errors = cap_per_kind(_dedupe([f for f in self.failures if f.is_error]))
         warnings = cap_per_kind(_dedupe([f for f in self.failures if f.severity == "warning"]))
         degradations = cap_per_kind(_dedupe([f for f in self.failures if f.severity == "degraded"]))
-        status: Literal["passed", "failed", "error", "degraded"] = (
-            "error" if self.error else "failed" if errors else "degraded" if degradations else "passed")
+        status: Literal["passed", "failed", "error", "skipped", "degraded"] = (
+            "error" if self.error else "failed" if errors else "skipped" if self.degraded
+            else "degraded" if degradations else "passed")
         return ScenarioResult(
             id=self.spec.id, title=self.spec.title, rows=list(self.spec.rows), tags=list(self.spec.tags),
             status=status, duration_s=round(duration, 3),
@@ -726,7 +732,7 @@ class ScenarioSession:
             warnings=[failure_record(f) for f in warnings],
             degradations=[failure_record(f) for f in degradations],
             latency=latency_stats(self.latencies),
-            error=self.error,
+            error=self.error or self.degraded,
             harness_load=None if load is None else HarnessLoad.of(load),
         )
 

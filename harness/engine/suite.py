@@ -7,7 +7,7 @@ ends the suite with the error returned (the caller reports what ran, then the ca
 from __future__ import annotations
 
 import itertools
-from typing import Literal, Protocol, Sequence
+from typing import Callable, Literal, Protocol, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS
 from harness.engine.results import Coverage, RowCoverage, RunSummary, ScenarioResult
@@ -45,12 +45,19 @@ NO_BROWSERS = "browser scenario: run with --browsers N to include it"
 
 
 async def run_entries(entries: Sequence[Entry], runner: ScenarioRunner, *, browsers: int, progress: Progress,
-                      results: list[ScenarioResult]) -> TargetError | BrowserUnavailable | None:
+                      results: list[ScenarioResult],
+                      skip_reason: Callable[[str], str | None] = lambda _id: None,
+                      classify: Callable[[ScenarioResult], ScenarioResult] = lambda r: r,
+                      ) -> TargetError | BrowserUnavailable | None:
     """Run ``entries`` in order, appending each result to ``results`` as it ends (so a caller that is
-    interrupted still has every finished one); returns the error that ended the suite early, if any."""
+    interrupted still has every finished one); returns the error that ended the suite early, if any.
+    ``skip_reason``: why the target cannot serve an entry (a target profile); ``classify``: a known-issue
+    baseline applied to each result."""
     for index, entry in enumerate(entries, start=1):
         progress.begin(index, len(entries), entry.id)
-        if needs_browser(entry) and browsers == 0:
+        if (unsupported := skip_reason(entry.id)) is not None:
+            result = not_run(entry, "skipped", unsupported)
+        elif needs_browser(entry) and browsers == 0:
             result = not_run(entry, "skipped", NO_BROWSERS)
         elif needs_restart(entry) and not runner.target.supports_restart:
             result = not_run(entry, "skipped", NO_RESTART)
@@ -58,11 +65,12 @@ async def run_entries(entries: Sequence[Entry], runner: ScenarioRunner, *, brows
             try:
                 result = await runner.run_entry(entry)
             except (TargetError, BrowserUnavailable) as exc:
-                results.append(not_run(entry, "error", str(exc).splitlines()[0]))
+                results.append(classify(not_run(entry, "error", str(exc).splitlines()[0])))
                 progress.end(results[-1])
                 return exc
             except Exception as exc:  # noqa: BLE001 - a crash is this entry's error; the suite goes on
                 result = crashed(entry, exc, runner)
+        result = classify(result)
         results.append(result)
         progress.end(result)
         gone = await target_gone(runner.target)
@@ -125,7 +133,7 @@ def summarise(results: list[ScenarioResult]) -> RunSummary:
     for result in results:
         for failure in result.failures:
             by_check[failure.check] = by_check.get(failure.check, 0) + 1
-    count = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped", "degraded")}
+    count = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "error", "skipped", "degraded", "known")}
     return RunSummary(total=len(results), failures_by_check=by_check, **count)
 
 

@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from harness.clients.browser.errors import ActionBlocked, BrowserClientError, BrowserTimeout, PanelNotOpened
+from harness.clients.browser.errors import (
+    ActionBlocked, BrowserClientError, BrowserTimeout, FeatureAbsent, PanelNotOpened,
+)
 from harness.clients.browser.pool import _quietly
 from harness.clients.selectors import SelectorProfile
 
@@ -68,6 +70,8 @@ class DomActions:
     async def active_channel_name(self) -> str | None:
         title = self.locate("channel_title")
         text = (await title.first.inner_text()).strip() if await title.count() else ""
+        # Clients before 2026-02-13 title a text channel "#general" (and "#no-channel"); later ones "general".
+        text = text.removeprefix("#")
         return None if text in ("", "no-channel") else text
 
     # ------------------------------------------------------------------------------- navigation
@@ -160,7 +164,7 @@ class DomActions:
         """Rename the active workspace through ``Workspace settings``; returns the PATCH's (status, body)."""
         spec = self.profile.panel("workspace_settings")
         if spec is None:
-            raise ActionBlocked(f"{self.label}: profile {self.profile.name!r} has no workspace settings panel "
+            raise FeatureAbsent(f"{self.label}: profile {self.profile.name!r} has no workspace settings panel "
                                 "(that client version cannot rename a workspace)")
         dialog = await self.open_panel("workspace_settings")
         try:

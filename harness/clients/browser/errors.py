@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from harness.errors import HarnessError
 
-__all__ = ["BrowserClientError", "BrowserTimeout", "PanelNotOpened", "ActionBlocked"]
+__all__ = ["BrowserClientError", "BrowserTimeout", "PanelNotOpened", "ActionBlocked", "FeatureAbsent"]
 
 
 class BrowserClientError(HarnessError):
@@ -35,3 +35,9 @@ class PanelNotOpened(BrowserTimeout):
 
 class ActionBlocked(BrowserClientError):
     """The UI refuses the action before any request is sent (e.g. a disabled ``Save workspace``)."""
+
+
+class FeatureAbsent(ActionBlocked):
+    """The client version has no UI for the action at all: its selector profile declares the panel or
+    element absent (``null``). A scenario that needs it degrades as declared (skipped, with this reason)
+    instead of erroring: an old client cannot do what did not exist yet."""
