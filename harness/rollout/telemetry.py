@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from harness.clients.rest import RestSession
 from harness.rollout.checklist import ItemResult, failed, passed
 from harness.rollout.context import FORCEABLE_MAX_EVENT_BYTES, RolloutContext
 from harness.rollout.gateway_probe import Ending, ending_after, envelope, frames_within, open_gateway, wait_for_type
@@ -109,7 +110,7 @@ async def _settled_snapshot(ctx: RolloutContext, before: MetricsSnapshot,
         delay = min(delay * 2, 0.5)
 
 
-async def _force_oversized(ctx: RolloutContext, session, evidence: list[str]) -> list[str]:
+async def _force_oversized(ctx: RolloutContext, session: RestSession, evidence: list[str]) -> list[str]:
     status, guild = await session.post("/guilds", json={"name": "rollout gate"})
     if status != 200:
         return [f"oversized drop: cannot create a guild (HTTP {status})"]
