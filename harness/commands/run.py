@@ -221,6 +221,7 @@ def runner_options(options: RunOptions, seed: int) -> RunnerOptions:
                          legacy_overrides=options.legacy_overrides, server_profile=options.server_profile,
                          disabled_checks=options.disabled_checks, artefacts_dir=artefacts,
                          keep_artefacts="always" if options.artefacts == "always" else "failures",
+                         timelines=options.report_dir is not None,  # report.html is written only with --report
                          namespace=run_namespace())
 
 

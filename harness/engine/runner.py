@@ -82,6 +82,8 @@ class RunnerOptions:
     artefacts_dir: Path | None = None
     """Where per-scenario artefacts go (histories, screenshots, traces); None writes none."""
     keep_artefacts: Literal["failures", "always"] = "failures"
+    timelines: bool = True
+    """Write every scenario's timeline.json into ``artefacts_dir`` (for report.html and Allure's times)."""
 
 
 class ScenarioAborted(Exception):
@@ -227,7 +229,7 @@ class ScenarioSession:
         if self.crash_traceback is not None:
             result.artefacts += write_traceback(self.options.artefacts_dir, self.spec.id, self.crash_traceback,
                                                 self.redactor)
-        if self.options.artefacts_dir:  # every scenario's story, for the HTML report (small: payloads cut)
+        if self.options.artefacts_dir and self.options.timelines:  # every scenario's story, for the HTML report (small: payloads cut)
             result.artefacts.append(write_timeline(scenario_dir(self.options.artefacts_dir, self.spec.id),
                                                    self.recorder, self.evaluator.delivery(), self.redactor))
         if keep:

@@ -111,23 +111,38 @@ def test_pytest_gate_failure_is_a_failed_assertion_with_red_step_times_and_categ
     assert {s["status"] for s in tests["row.profile.update"]["steps"]} == {"passed"}
     for path in allure_dir.iterdir():
         assert not SECRET.search(path.read_text(errors="replace")), path
+    if _allure_bin() is not None:  # and what `allure generate` makes of it
+        data = _generate(allure_dir, pytester.path / "generated")
+        assert "row.message.create" in _category_members(data)["delivery failures (product defect)"]
+        case = next(c for c in (json.loads(p.read_text()) for p in (data / "test-cases").glob("*.json"))
+                    if c["name"] == "row.message.create")
+        assert case["time"]["duration"] > 500
+        assert [s["name"] for s in case["testStage"]["steps"] if s["status"] == "failed"] == [
+            "mutation message.create by actor"]
 
 
 def _allure_bin() -> str | None:
     return os.environ.get("ALLURE_BIN") or shutil.which("allure")
 
 
+def _generate(results: Path, out: Path) -> Path:
+    done = subprocess.run([_allure_bin() or "allure", "generate", str(results), "-o", str(out), "--clean"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return out / "data"
+
+
+def _category_members(data: Path) -> dict[str, list[str]]:
+    """category -> its messages -> the tests with that message, flattened to test names."""
+    return {c["name"]: [t["name"] for message in c["children"] for t in message["children"]]
+            for c in json.loads((data / "categories.json").read_text())["children"]}
+
+
 @pytest.mark.skipif(_allure_bin() is None, reason="Allure command line not installed (npm install allure-commandline)")
 def test_allure_generate_shows_durations_a_filled_timeline_red_steps_and_categories(cli_report: Path,
                                                                                       tmp_path: Path) -> None:
-    out = tmp_path / "generated"
-    done = subprocess.run([_allure_bin(), "generate", str(cli_report / "allure-results"), "-o", str(out), "--clean"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    data = out / "data"
-    # category -> its messages -> the tests with that message
-    categories = {c["name"]: [t["name"] for message in c["children"] for t in message["children"]]
-                  for c in json.loads((data / "categories.json").read_text())["children"]}
+    data = _generate(cli_report / "allure-results", tmp_path / "generated")
+    categories = _category_members(data)
     assert "a REST message reaches exactly the channel's current viewers" in categories["delivery failures (product defect)"]
     timeline = json.loads((data / "timeline.json").read_text())
     leaves = []
