@@ -36,7 +36,7 @@ from harness.redact import Redactor, install_log_redaction
 from harness.targets.base import Target
 from harness.targets.factory import make_target
 from reports.console import Console
-from reports.writers import check_file_writable, check_writable, write_reports
+from reports.writers import check_file_writable, check_writable, clear_previous_report, write_reports
 from scenarios.selection import select_entries
 
 
@@ -137,6 +137,7 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
     entries = [with_extra_observers(entry, options.sim_clients) for entry in entries]
     if options.report_dir:
         check_writable(options.report_dir, "the report")
+        clear_previous_report(options.report_dir)
     if options.json_path:
         check_file_writable(options.json_path, "the JSON result")
     target = build_target(options)

@@ -253,8 +253,10 @@ def test_a_reused_report_folder_keeps_no_result_of_the_previous_run(tmp_path: Pa
     failed = _run("run", "--scenario", "row.reaction.add", "--fault", "server.legacy_reaction_payload",
                   "--report", str(report))
     assert failed.returncode == 1
+    assert (report / "artefacts" / "row.reaction.add").is_dir()
     passed = _run("run", "--scenario", "row.message.edit", "--report", str(report))
     assert passed.returncode == 0, passed.stderr
+    assert not (report / "artefacts" / "row.reaction.add").exists(), "the previous run's artefacts are gone"
     _, junit, allure = _report(report)
     assert set(allure) == {"row.message.edit"}, "the previous run's failed result is gone"
     assert {test["status"] for test in allure.values()} == {"passed"}
