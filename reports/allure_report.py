@@ -35,7 +35,7 @@ ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment*")
 
 def write_allure(result: RunResult, directory: Path, redactor: Redactor) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    _remove_previous_results(directory)
+    remove_previous_allure_results(directory)
     logger = AllureFileLogger(str(directory))
     write_categories(directory)
     clock = _run_start_ms(result)
@@ -48,8 +48,10 @@ def write_allure(result: RunResult, directory: Path, redactor: Redactor) -> Path
     return directory
 
 
-def _remove_previous_results(directory: Path) -> None:
+def remove_previous_allure_results(directory: Path) -> None:
     """A re-used ``--report`` folder must not show the previous run's results beside this run's."""
+    if not directory.is_dir():
+        return
     for pattern in ALLURE_FILES:
         for stale in directory.glob(pattern):
             if stale.is_file():

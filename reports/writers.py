@@ -1,14 +1,16 @@
 """Every report file a run writes, and the check that it can be written before the run starts."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from harness.engine.results import RunResult
 from harness.errors import UsageError
 from harness.redact import Redactor
-from reports.allure_report import write_allure
+from reports.allure_report import remove_previous_allure_results, write_allure
 from reports.html import REPORT_FILE, write_html
 from reports.compare import COMPARISON_FILE
 from reports.json_report import write_json, write_json_data
@@ -34,6 +36,20 @@ def check_file_writable(path: Path, what: str) -> None:
     if path.is_dir():
         raise UsageError(f"cannot write {what} to {path}: it is a directory; name a file, e.g. {path / 'result.json'}")
     check_writable(path.parent, what)
+
+
+def clear_previous_report(report_dir: Path) -> None:
+    """A ``--report`` folder that holds an earlier run of this harness (its ``result.json`` says so) loses
+    that run's artefacts and Allure results before this run starts, so nothing in it outlives its run.
+    A folder without such a result.json is left as it is: it may be the user's own."""
+    try:
+        previous = json.loads((report_dir / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(previous, dict) or previous.get("tool") != "filament-sync-harness":
+        return
+    shutil.rmtree(report_dir / "artefacts", ignore_errors=True)
+    remove_previous_allure_results(report_dir / "allure-results")
 
 
 def write_reports(run: RunResult, redactor: Redactor, *, report_dir: Path | None = None,

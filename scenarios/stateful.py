@@ -243,7 +243,7 @@ class GeneratedScenario:
             except (StepFailed, Flaky) as exc:
                 return exc
             except Exception as exc:  # a harness or scenario problem: reported as status "error"
-                log.exception("stateful run %s (seed %s) stopped", self.id, seed)
+                log.debug("stateful run %s (seed %s) stopped", self.id, seed, exc_info=True)  # in the result
                 return exc
         return None
 

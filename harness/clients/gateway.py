@@ -441,7 +441,7 @@ class GatewayConnection:
                 cb(frame)
             except Exception as exc:  # a broken callback must not stop recording
                 self.callback_errors.append(exc)
-                log.exception("%s: on_frame callback failed", self.conn_id)
+                log.debug("%s: on_frame callback failed", self.conn_id, exc_info=True)  # the session reports it
         self._wake()
 
     def _finish(self) -> None:

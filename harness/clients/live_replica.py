@@ -97,7 +97,7 @@ class LiveReplica:
             except (SnapshotError, OSError) as exc:
                 self.errors.append(f"{self.label}: re-reading {refetch.kind} failed: {exc}")
             except Exception as exc:  # keep the worker alive; the failure is reported, not lost
-                log.exception("replica worker of %s", self.label)
+                log.debug("replica worker of %s", self.label, exc_info=True)  # reported below, no console traceback
                 self.errors.append(f"{self.label}: re-reading {refetch.kind} failed: {exc!r}")
             finally:
                 self.merged += 1

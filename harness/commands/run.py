@@ -42,7 +42,7 @@ from reports.compare import compare, describe, load_previous
 from harness.targets.target_profiles import TargetProfile
 from reports.console import Console
 from reports.target_logs import write_target_logs
-from reports.writers import check_file_writable, check_writable, write_reports
+from reports.writers import check_file_writable, check_writable, clear_previous_report, write_reports
 from scenarios.selection import select_entries
 
 
@@ -160,6 +160,7 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
     entries = [with_extra_observers(entry, options.sim_clients) for entry in entries]
     if options.report_dir:
         check_writable(options.report_dir, "the report")
+        clear_previous_report(options.report_dir)
     if options.json_path:
         check_file_writable(options.json_path, "the JSON result")
     previous = load_previous(options.compare)

@@ -220,6 +220,7 @@ class ScenarioSession:
         if self.error is None:
             await self._guarded(self._quiet_and_judge())
         await self._close(keep_browsers=True)
+        self._note_callback_crash()
         self.load_figures = await self.load.stop()
         result = self._result(self.clock() - self._started)
         if self.on_latencies is not None and "nemesis" not in self.spec.tags:
@@ -241,6 +242,18 @@ class ScenarioSession:
         for browser in self.browser_observers.values():
             await _quietly(browser.client.close())
         return result
+
+    def _note_callback_crash(self) -> None:
+        """A crash while a connection fed its frames to the harness (a replica applying an event it could
+        not handle) means the scenario was not judged on what really arrived: ``error``, with its cause."""
+        if self.error is not None:
+            return
+        for observer in self.observers.values():
+            for connection in observer.sim.connections:
+                for exc in getattr(connection, "callback_errors", []):
+                    self.error = f"{one_line_cause(exc)} (handling a frame on {connection.conn_id})"
+                    self.crash_traceback = traceback_text(exc)
+                    return
 
     async def _quiet_and_judge(self) -> None:
         await asyncio.sleep(self.options.quiet_s)

@@ -253,8 +253,10 @@ def test_a_reused_report_folder_keeps_no_result_of_the_previous_run(tmp_path: Pa
     failed = _run("run", "--scenario", "row.reaction.add", "--fault", "server.legacy_reaction_payload",
                   "--report", str(report))
     assert failed.returncode == 1
+    assert (report / "artefacts" / "row.reaction.add").is_dir()
     passed = _run("run", "--scenario", "row.message.edit", "--report", str(report))
     assert passed.returncode == 0, passed.stderr
+    assert not (report / "artefacts" / "row.reaction.add").exists(), "the previous run's artefacts are gone"
     _, junit, allure = _report(report)
     assert set(allure) == {"row.message.edit"}, "the previous run's failed result is gone"
     assert {test["status"] for test in allure.values()} == {"passed"}
@@ -315,7 +317,12 @@ def test_bad_input_is_exit_2_with_one_line_before_any_target_starts(tmp_path: Pa
 
 
 @pytest.mark.browser
-def test_sigterm_with_browsers_stops_chromium_and_leaves_no_temporary_profile(tmp_path: Path, request) -> None:
+@pytest.mark.parametrize(("signals", "code", "kind"), [
+    ((signal.SIGTERM,), 143, "terminated"),
+    ((signal.SIGINT, signal.SIGINT), 130, "interrupted"),
+], ids=["sigterm", "double-ctrl-c"])
+def test_a_signal_with_browsers_stops_chromium_and_leaves_no_temporary_profile(
+        tmp_path: Path, request, signals: tuple[signal.Signals, ...], code: int, kind: str) -> None:
     report = tmp_path / "report"
     # Playwright and Chromium put their profiles under TMPDIR: watch only ours. A short path: Chromium
     # cannot start under a TMPDIR as long as pytest's tmp_path (its socket paths get too long).
@@ -332,16 +339,18 @@ def test_sigterm_with_browsers_stops_chromium_and_leaves_no_temporary_profile(tm
     spawned = _descendants(proc.pid)
     assert any(b"chrom" in _cmdline(p).lower() for p in spawned), (seen, [_cmdline(p)[:80] for p in spawned])
     assert list(temp.iterdir()), "Chromium keeps its profile under TMPDIR"
-    proc.send_signal(signal.SIGTERM)
+    for signum in signals:
+        proc.send_signal(signum)
+        time.sleep(0.2)  # the second one arrives while the first is being handled
     _, err = proc.communicate(timeout=60)
     err = "".join(seen) + err
-    assert proc.returncode == 143, err
+    assert proc.returncode == code, err
     _no_traceback(err)
     assert "Event loop is closed" not in err
     assert wait_until(lambda: not _alive(spawned), timeout=15), f"still running: {_alive(spawned)}"
     assert wait_until(lambda: not list(temp.iterdir()), timeout=10), f"left behind: {list(temp.iterdir())}"
     result = json.loads((report / "result.json").read_text())
-    assert result["cause"]["kind"] == "terminated"
+    assert result["cause"]["kind"] == kind
 
 
 def _cmdline(pid: int) -> bytes:

@@ -101,3 +101,12 @@ async def test_a_900_deep_frame_fails_a_check_and_every_report_is_still_written(
     assert json.loads((tmp_path / "result.json").read_text())["scenarios"][0]["status"] == "failed"
     assert ET.parse(tmp_path / "junit.xml").getroot().get("failures") == "1"
     assert list((tmp_path / "allure-results").glob("*-result.json"))
+
+
+async def test_a_frame_that_crashes_the_harness_replica_makes_the_scenario_an_error_with_its_cause(reference):
+    """A crash while the harness handles a frame (the replica cannot hash an object id) used to be logged
+    and forgotten; now the scenario is ``error`` with the cause, and the contract failure is kept."""
+    result, tampered = await _through_proxy(reference, [TamperRule.alter("message_update", "message_id", {"a": 1})])
+    assert tampered and result.status == "error"
+    assert result.error.startswith("harness crashed: TypeError") and "handling a frame on" in result.error
+    assert ("contract", "schema") in _found(result)

@@ -200,3 +200,18 @@ def test_contract_event_catalogue() -> None:
     profile_images = ("profile_avatar_update", "profile_banner_update")  # built as f"profile_{kind}_update"
     missing = [t for t in emitted if f'"{t}"' not in source and not (t in profile_images and 'f"profile_{kind}_update"' in source)]
     assert missing == []
+
+
+def test_serve_reference_relaxes_the_harness_tripped_limits_under_every_other_source(tmp_path) -> None:
+    from harness.reference.cli import HARNESS_FRIENDLY_LIMITS
+    from harness.targets.reference import HARNESS_REFERENCE_CONFIG
+
+    assert HARNESS_FRIENDLY_LIMITS == dict(HARNESS_REFERENCE_CONFIG), "serve-reference and the target agree"
+    relaxed = load_config(None, {}, environ={}, base=HARNESS_FRIENDLY_LIMITS)
+    assert relaxed.auth_route_requests_per_minute == 1_000_000
+    assert load_config(None, {}, environ={}).auth_route_requests_per_minute == 60, "Filament's own limit"
+    path = tmp_path / "c.json"
+    path.write_text('{"auth_route_requests_per_minute": 7}')
+    assert load_config(str(path), {}, environ={}, base=HARNESS_FRIENDLY_LIMITS).auth_route_requests_per_minute == 7
+    env = {"FILAMENT_AUTH_ROUTE_REQUESTS_PER_MINUTE": "9"}
+    assert load_config(None, {}, environ=env, base=HARNESS_FRIENDLY_LIMITS).auth_route_requests_per_minute == 9

@@ -280,3 +280,19 @@ def test_sigterm_first_makes_the_run_terminated() -> None:
 
     with pytest.raises(Terminated):
         run_until_signalled(main)
+
+
+def test_only_a_folder_holding_an_earlier_harness_report_is_cleared(tmp_path: Path) -> None:
+    from reports.writers import clear_previous_report
+
+    mine = tmp_path / "mine"
+    (mine / "artefacts").mkdir(parents=True)
+    (mine / "artefacts" / "keep.txt").write_text("the user's")
+    clear_previous_report(mine)  # no result.json: not a harness report folder
+    assert (mine / "artefacts" / "keep.txt").exists()
+    (mine / "result.json").write_text('{"tool": "something-else"}')
+    clear_previous_report(mine)
+    assert (mine / "artefacts" / "keep.txt").exists()
+    (mine / "result.json").write_text('{"tool": "filament-sync-harness"}')
+    clear_previous_report(mine)
+    assert not (mine / "artefacts").exists()
