@@ -119,3 +119,13 @@ def test_ctrl_c_while_the_target_starts_is_exit_130_and_leaves_nothing(kind: str
             proc.kill()
     assert proc.returncode == 130, err[-2000:]
     assert leftovers(docker_client) == []
+
+
+def test_sigterm_removes_the_container_before_the_harness_dies(reference_image: str, docker_client: Any) -> None:
+    # SIGTERM is not Ctrl-C: the process registry's exit hooks remove the container, then the signal kills
+    proc = start_harness_and_wait_for_first_scenario(*target_args("docker", reference_image), "--scenario", "row.*")
+    assert owned_by(docker_client, proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGTERM
+    assert leftovers(docker_client) == []
