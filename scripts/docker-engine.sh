@@ -19,22 +19,27 @@ say() { echo "[docker-engine] $*" >&2; }
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+has_compose() { command -v docker-compose >/dev/null 2>&1 || timeout 20 docker compose version >/dev/null 2>&1; }
+
 install_engine() {
-  command -v dockerd >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 && return 0
+  # Only what is missing: an installed engine (Debian's or Docker's own packages) is never replaced.
+  local pkgs=""
+  command -v dockerd >/dev/null 2>&1 || pkgs="docker.io"
+  has_compose || pkgs="$pkgs docker-compose"
+  [ -z "$pkgs" ] && return 0
   if [ "$(id -u)" != 0 ]; then
-    say "no dockerd and not root: cannot install Debian's docker.io (Docker tests will skip)"
+    say "not root: cannot install Debian's$pkgs (Docker tests will skip if they need it)"
     return 1
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    say "no dockerd and no apt-get: cannot install an engine (Docker tests will skip)"
+    say "no apt-get: cannot install$pkgs (Docker tests will skip if they need it)"
     return 1
   fi
-  say "installing Debian's docker.io and docker-compose"
-  local pkgs="docker.io docker-compose"
+  say "installing Debian's$pkgs"
   if ! timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >"$STATE/apt.log" 2>&1; then
     timeout 300 apt-get update -q >>"$STATE/apt.log" 2>&1
     timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >>"$STATE/apt.log" 2>&1 \
-      || { say "apt-get install docker.io failed (see $STATE/apt.log); Docker tests will skip"; return 1; }
+      || { say "apt-get install$pkgs failed (see $STATE/apt.log); Docker tests will skip"; return 1; }
   fi
 }
 
@@ -46,7 +51,7 @@ start() {
     say "an engine already answers; using it (and leaving it running)"
     return 0
   fi
-  install_engine || return 0
+  install_engine || command -v dockerd >/dev/null 2>&1 || return 0
   if ! command -v docker >/dev/null 2>&1; then
     say "no docker client; Docker tests will skip"
     return 0
