@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from harness.errors import TargetError
+from harness.targets.compose_cli import compose_command
 from harness.targets.docker_engine import COMPOSE_PROJECT_LABEL, OWNER_LABEL, PROJECT_PREFIX, connect
 
 from tests.support.reference_image import COMPOSE_FILE, CONTAINER_PORT, ensure_reference_image
@@ -85,6 +86,11 @@ def owned_by(client: Any, pid: int) -> list[Any]:
 
 @pytest.fixture(autouse=True)
 def _remove_what_a_failed_test_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "compose" in request.node.name:
+        try:
+            compose_command()
+        except TargetError as exc:
+            pytest.skip(str(exc))
     yield
     if "docker_client" not in request.fixturenames:
         return
