@@ -7,10 +7,11 @@
 #   scripts/docker-engine.sh stop    # stop the dockerd that `start` started (and only that one)
 #
 # Never fails the test command: where no engine can start, it says why and the Docker tests skip
-# with that reason (tests/docker/conftest.py). State lives in .docker-engine/ (pid file, dockerd log).
+# with that reason (tests/docker/conftest.py). State lives in .docker-engine/ (pid file, dockerd log),
+# or in $DOCKER_ENGINE_STATE.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-STATE=".docker-engine"
+STATE="${DOCKER_ENGINE_STATE:-.docker-engine}"
 PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
 WAIT_S="${DOCKER_ENGINE_WAIT_S:-60}"
@@ -46,9 +47,12 @@ install_engine() {
 start() {
   mkdir -p "$STATE"
   if engine_answers; then
-    # Not ours to stop: forget a pid file an earlier `start` left (its caller never stopped it).
-    rm -f "$PIDFILE"
-    say "an engine already answers; using it (and leaving it running)"
+    if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+      say "the engine an earlier start launched from this checkout answers; stop will stop it"
+    else
+      rm -f "$PIDFILE"  # a stale pid file must never make stop kill an unrelated process
+      say "an engine already answers; using it (stop leaves it running)"
+    fi
     return 0
   fi
   install_engine || command -v dockerd >/dev/null 2>&1 || return 0
