@@ -10,7 +10,6 @@
 """
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -153,4 +152,4 @@ def wait_until(predicate: Any, timeout: float) -> bool:
 
 
 __all__ = ["HARNESS", "leftovers", "owned_by", "target_args", "run_harness",
-           "start_harness_and_wait_for_first_scenario", "error_line", "wait_until", "os"]
+           "start_harness_and_wait_for_first_scenario", "error_line", "wait_until"]
