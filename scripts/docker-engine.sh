@@ -7,10 +7,11 @@
 #   scripts/docker-engine.sh stop    # stop the dockerd that `start` started (and only that one)
 #
 # Never fails the test command: where no engine can start, it says why and the Docker tests skip
-# with that reason (tests/docker/conftest.py). State lives in .docker-engine/ (pid file, dockerd log).
+# with that reason (tests/docker/conftest.py). State lives in .docker-engine/ (pid file, dockerd log),
+# or in $DOCKER_ENGINE_STATE.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-STATE=".docker-engine"
+STATE="${DOCKER_ENGINE_STATE:-.docker-engine}"
 PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
 WAIT_S="${DOCKER_ENGINE_WAIT_S:-60}"
@@ -19,34 +20,42 @@ say() { echo "[docker-engine] $*" >&2; }
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+has_compose() { command -v docker-compose >/dev/null 2>&1 || timeout 20 docker compose version >/dev/null 2>&1; }
+
 install_engine() {
-  command -v dockerd >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1 && return 0
+  # Only what is missing: an installed engine (Debian's or Docker's own packages) is never replaced.
+  local pkgs=""
+  command -v dockerd >/dev/null 2>&1 || pkgs="docker.io"
+  has_compose || pkgs="$pkgs docker-compose"
+  [ -z "$pkgs" ] && return 0
   if [ "$(id -u)" != 0 ]; then
-    say "no dockerd and not root: cannot install Debian's docker.io (Docker tests will skip)"
+    say "not root: cannot install Debian's$pkgs (Docker tests will skip if they need it)"
     return 1
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    say "no dockerd and no apt-get: cannot install an engine (Docker tests will skip)"
+    say "no apt-get: cannot install$pkgs (Docker tests will skip if they need it)"
     return 1
   fi
-  say "installing Debian's docker.io and docker-compose"
-  local pkgs="docker.io docker-compose"
+  say "installing Debian's$pkgs"
   if ! timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >"$STATE/apt.log" 2>&1; then
     timeout 300 apt-get update -q >>"$STATE/apt.log" 2>&1
     timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >>"$STATE/apt.log" 2>&1 \
-      || { say "apt-get install docker.io failed (see $STATE/apt.log); Docker tests will skip"; return 1; }
+      || { say "apt-get install$pkgs failed (see $STATE/apt.log); Docker tests will skip"; return 1; }
   fi
 }
 
 start() {
   mkdir -p "$STATE"
   if engine_answers; then
-    # Not ours to stop: forget a pid file an earlier `start` left (its caller never stopped it).
-    rm -f "$PIDFILE"
-    say "an engine already answers; using it (and leaving it running)"
+    if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+      say "the engine an earlier start launched from this checkout answers; stop will stop it"
+    else
+      rm -f "$PIDFILE"  # a stale pid file must never make stop kill an unrelated process
+      say "an engine already answers; using it (stop leaves it running)"
+    fi
     return 0
   fi
-  install_engine || return 0
+  install_engine || command -v dockerd >/dev/null 2>&1 || return 0
   if ! command -v docker >/dev/null 2>&1; then
     say "no docker client; Docker tests will skip"
     return 0

@@ -20,7 +20,7 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-url", type=http_url, help="for command: targets, the URL the command serves")
     parser.add_argument(
         "--target-env", action="append", default=[], metavar="KEY=VALUE",
-        help="extra environment for command: targets (repeatable)",
+        help="extra environment for command:, docker: and compose: targets (repeatable)",
     )
     parser.add_argument(
         "--target-port", type=positive_int, metavar="PORT",

@@ -218,7 +218,19 @@ def ensure_reference_image(client: docker.DockerClient) -> tuple[str, float, boo
         pass
     client.images.build(fileobj=io.BytesIO(_context(files, python_path)), custom_context=True, tag=tag,
                         pull=False, rm=True, forcerm=True, labels={"sync-harness.image": "reference"}, timeout=600)
+    _remove_older_tags(client, tag)
     return tag, time.monotonic() - began, True
+
+
+def _remove_older_tags(client: docker.DockerClient, keep: str) -> None:
+    """Earlier builds of the image (other content hashes): each is ~130 MB the engine would keep forever."""
+    for image in client.images.list(name=IMAGE_REPO):
+        for old in image.tags:
+            if old != keep:
+                try:
+                    client.images.remove(old)
+                except docker.errors.APIError:  # still used by a container of a running test: next time
+                    pass
 
 
 if __name__ == "__main__":  # `python tests/support/reference_image.py`: build it and print the tag
