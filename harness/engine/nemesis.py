@@ -15,7 +15,6 @@ connection's MUST deliveries become MAY (it may be closed as a slow consumer) wh
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from harness.checks.types import CheckClass, CheckFailure
