@@ -34,8 +34,9 @@ guild connection to a guild it had joined). Each is replayed whole, and its shru
 ``data/stateful-seed-<seed>.json``."""
 DATA = Path(__file__).parent / "data"
 RANDOM_SEEDS = int(os.environ.get("SYNC_STATEFUL_RANDOM_SEEDS", "2"))
-"""Fresh random seeds per CI run: each bounded run is 4 examples of up to 20 steps, 15–35 s when it
-passes on two busy cores, so two cost about a minute of CI's budget."""
+"""Fresh random seeds per CI run: each bounded run is 4 examples of up to 20 steps, about 11 s on a quiet
+2-core machine (docs/performance.md) and 44–203 s on one shared by several heavy jobs, so two cost under
+half a minute of CI's budget, and at worst a few minutes."""
 
 
 def runner(target: ReferenceTarget) -> ScenarioRunner:
@@ -80,7 +81,7 @@ async def test_a_planted_fault_fails_with_a_seed_and_a_replay_that_reproduces_it
 
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(300)  # 11 s on a quiet machine; up to 200 s was seen on a heavily shared one
 @pytest.mark.parametrize("seed", REGRESSION_SEEDS)
 async def test_a_regression_seed_passes(reference_target: ReferenceTarget, seed: int) -> None:
     result = await bounded(seed=seed).run(runner(reference_target))
@@ -95,7 +96,7 @@ async def test_a_regression_replay_passes(reference_target: ReferenceTarget, see
     assert result.status == "passed", summary(result)
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("attempt", range(RANDOM_SEEDS))
 async def test_a_fresh_random_seed_passes(reference_target: ReferenceTarget, attempt: int) -> None:
     seed = secrets.randbelow(2**32)
