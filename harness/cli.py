@@ -17,7 +17,7 @@ from harness.commands.options import EXIT_INTERRUPTED, EXIT_USAGE
 from harness.errors import HarnessError
 
 COMMAND_GROUP = "sync_harness.commands"
-HELP_ORDER = ("run", "list", "contracts", "selftest", "bench", "serve-reference")
+HELP_ORDER = ("run", "list", "contracts", "selftest", "bench", "serve-reference", "soak")
 """The order commands are listed in ``--help``; commands of other packages follow, by name."""
 
 
