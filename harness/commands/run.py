@@ -45,6 +45,8 @@ def register(commands: Any) -> None:
                      help="extra plain-member simulated observers added to every scenario (default 0)")
     run.add_argument("--browsers", type=non_negative_int, default=0, metavar="N",
                      help="browser clients for browser scenarios; 0 skips them (default 0)")
+    run.add_argument("--browser-endpoint", metavar="URL",
+                     help="attach browser clients to a remote browser: ws://… (Playwright server) or http://… (CDP)")
     run.add_argument("--seed", type=int, help="seed of the randomised sequences (default: random, printed)")
     run.add_argument("--deadline", type=positive_float, default=2.0, metavar="S",
                      help="convergence deadline per step in seconds (default 2)")
@@ -90,6 +92,7 @@ class RunOptions:
     json_path: Path | None = None
     artefacts: str = "failures"
     disabled_checks: frozenset[CheckClass] = field(default_factory=frozenset)
+    browser_endpoint: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
@@ -100,6 +103,7 @@ class RunOptions:
             seed=args.seed, deadline_s=args.deadline, quiet_s=args.quiet, profile=args.profile, deep=args.deep,
             legacy_overrides=args.legacy_overrides,
             report_dir=args.report, json_path=args.json, artefacts=args.artefacts,
+            browser_endpoint=args.browser_endpoint,
         )
 
     def resolved_seed(self) -> int:
@@ -131,8 +135,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor) 
     results: list[ScenarioResult] = []
     crash: TargetError | BrowserUnavailable | None = None
     interrupted = False
-    browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
-        if options.browsers else None
+    browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url,
+                            endpoint=options.browser_endpoint) if options.browsers else None
     runner = ScenarioRunner(target, runner_options(options, seed), redactor, browsers)
     try:
         crash = await run_entries(entries, runner, browsers=options.browsers, progress=console, results=results)
