@@ -38,6 +38,8 @@ def register(commands: Any) -> None:
     soak.add_argument("--seed", type=int, default=None)
     soak.add_argument("--deadline", type=positive_float, default=2.0, metavar="S")
     soak.add_argument("--quiet", type=non_negative_float, default=0.25, metavar="S")
+    soak.add_argument("--rest-timeout", type=positive_float, default=30.0, metavar="S",
+                      help="bound of one REST call (default 30: thousands of clients load the target)")
     soak.add_argument("--report", type=_path, metavar="DIR")
     soak.add_argument("--json", type=_path, metavar="FILE")
     soak.set_defaults(func=lambda args: asyncio.run(_cmd_soak(args)))
@@ -65,12 +67,13 @@ async def _cmd_soak(args: argparse.Namespace) -> int:
     redactor = Redactor()
     restore = install_log_redaction(redactor)
     try:
-        return await _soak(options, plan, seed, redactor, Console(redactor=redactor))
+        return await _soak(options, plan, seed, redactor, Console(redactor=redactor), args.rest_timeout)
     finally:
         restore()
 
 
-async def _soak(options: RunOptions, plan: SoakPlan, seed: int, redactor: Redactor, console: Console) -> int:
+async def _soak(options: RunOptions, plan: SoakPlan, seed: int, redactor: Redactor, console: Console,
+                rest_timeout: float) -> int:
     target = build_target(options)
     await target.start_cleanly()
     description = target.description
@@ -79,7 +82,7 @@ async def _soak(options: RunOptions, plan: SoakPlan, seed: int, redactor: Redact
                       f"[bold]{options.target}[/] (seed {seed})")
     timeout = SETUP_ALLOWANCE_S + plan.clients * SETUP_PER_CLIENT_S + plan.duration_s * 2
     runner_options = RunnerOptions(deadline_s=options.deadline_s, quiet_s=options.quiet_s, scenario_timeout_s=timeout,
-                                   namespace=f"s{seed % 46656:03x}")
+                                   namespace=f"s{seed % 46656:03x}", rest_timeout_s=rest_timeout)
     session = ScenarioRunner(target, runner_options, redactor).open(soak_spec(plan))
     started_wall, started = dt.datetime.now(dt.timezone.utc), time.monotonic()
     results: list[ScenarioResult] = []

@@ -73,6 +73,10 @@ class RunnerOptions:
     artefacts_dir: Path | None = None
     """Where per-scenario artefacts go (histories, screenshots, traces); None writes none."""
     keep_artefacts: Literal["failures", "always"] = "failures"
+    rest_timeout_s: float = 5.0
+    """Bound of one REST call of an observer (a soak of thousands of clients on a busy machine needs more)."""
+    hydrate_concurrency: int = 8
+    """Observers whose initial REST view is read at once (thousands read one by one took minutes)."""
 
 
 class ScenarioAborted(Exception):
@@ -269,7 +273,8 @@ class ScenarioSession:
             return
         # A declared browser client beyond --browsers N observes as a simulated client instead.
         user = self.model.world.user(spec.user)
-        sim = SimulatedClient(spec.label, self.target, user.username, user.password, redactor=self.redactor)
+        sim = SimulatedClient(spec.label, self.target, user.username, user.password, redactor=self.redactor,
+                              timeout=self.options.rest_timeout_s)
         await sim.login()
         observer = Observer(spec, sim, LiveReplica(spec.label, sim.rest))
         self.observers[spec.label] = observer
@@ -340,8 +345,13 @@ class ScenarioSession:
                              predicted="ack" if expected else "ignored")
 
     async def _hydrate_all(self) -> None:
-        for observer in self.observers.values():
-            await self._hydrate(observer)
+        gate = asyncio.Semaphore(self.options.hydrate_concurrency)
+
+        async def one(observer: Observer) -> None:
+            async with gate:
+                await self._hydrate(observer)
+
+        await asyncio.gather(*(one(o) for o in self.observers.values()))
 
     async def _hydrate(self, observer: Observer) -> None:
         assert observer.primary is not None

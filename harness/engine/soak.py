@@ -11,6 +11,7 @@ the protocol itself when they connect.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import random
 import time
@@ -120,6 +121,10 @@ async def run_soak(session: ScenarioSession, plan: SoakPlan,
 
     async def everything() -> None:
         await session.start()
+        # The population's objects live to the end: out of the collector's sight, a full collection
+        # of a heap of millions of them no longer stalls the loop for seconds (measured: 7 s at 2,000).
+        gc.collect()
+        gc.freeze()
         monitor.reset()
         await _mutate_for(session, plan, monitor, progress)
 
