@@ -506,6 +506,7 @@ class ScenarioSession:
         deadline = self.clock() + self._deadline
         interval = POLL_FIRST_S
         while True:
+            await self.evaluator.catch_up()  # a backlog of final frames, judged in slices
             report = self.evaluator.delivery()  # one evaluation per poll
             waiting = step is not None and _lost(report, step)
             if not waiting and all(o.replica.idle for o in self.observers.values()):
@@ -653,6 +654,10 @@ class ScenarioSession:
 
     def _result(self, duration: float) -> ScenarioResult:
         load = self.load_figures
+        if load is not None and load.overloaded and self.error and "no answer within" in self.error:
+            # A REST call timed out while the harness's own loop was stalled: the harness, not the
+            # target, may have been too slow to read the answer.
+            self.error = f"{load.describe()}; meanwhile {self.error}"
         if load is not None and load.overloaded and any(_is_late(f) for f in self.failures):
             # Receive times are the harness's, and it was late itself: a late copy is not the server's
             # fault. (A lag that made nothing late leaves the verdict trustworthy: it is only reported.)
