@@ -18,7 +18,7 @@ from harness.commands.options import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USA
 from harness.errors import HarnessError, Terminated
 
 COMMAND_GROUP = "sync_harness.commands"
-HELP_ORDER = ("run", "list", "contracts", "selftest", "bench", "serve-reference", "rollout", "matrix")
+HELP_ORDER = ("run", "list", "contracts", "selftest", "bench", "serve-reference", "rollout", "matrix", "soak")
 """The order commands are listed in ``--help``; commands of other packages follow, by name."""
 
 

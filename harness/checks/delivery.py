@@ -144,6 +144,22 @@ class DeliveryJudge:
             if must:
                 self._open_must[index] = must
 
+    def advance(self, frames_by_conn: Mapping[ConnectionId, Sequence[ReceivedFrame]], *, horizon: float,
+                budget: int) -> bool:
+        """Attribute up to ``budget`` frames that became final; True when none is left. Lets a caller
+        spread a large backlog (thousands of clients connecting) over several turns of its event loop."""
+        for conn, frames in frames_by_conn.items():
+            done = self._consumed.get(conn, 0)
+            while done < len(frames) and frames[done].at < horizon:
+                if budget <= 0:
+                    self._consumed[conn] = done
+                    return False
+                self._take(frames[done], self._final)
+                done += 1
+                budget -= 1
+            self._consumed[conn] = done
+        return True
+
     def report(self, frames_by_conn: Mapping[ConnectionId, Sequence[ReceivedFrame]],
                closes: Iterable[ConnectionClosed] | Mapping[ConnectionId, ConnectionClosed] = (),
                *, horizon: float) -> DeliveryReport:

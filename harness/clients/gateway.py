@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -93,9 +94,12 @@ class GatewayTimeout(TimeoutError):
 def parse_envelope(raw: str) -> tuple[str | None, Any, str | None]:
     """Lenient envelope parse: ``(t, d, envelope_error)``. Strict checks belong to the contract check."""
     try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        return None, None, f"not JSON: {exc}"
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses what json accepts (NaN, integers beyond 64 bits): lenient means json's verdict
+            obj = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            return None, None, f"not JSON: {exc}"
     if not isinstance(obj, dict):
         return None, None, f"not a JSON object (got {type(obj).__name__})"
     missing = [k for k in ("v", "t", "d") if k not in obj]

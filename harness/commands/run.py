@@ -57,6 +57,8 @@ def register(commands: Any) -> None:
                      help="extra plain-member simulated observers added to every scenario (default 0)")
     run.add_argument("--browsers", type=non_negative_int, default=0, metavar="N",
                      help="browser clients for browser scenarios; 0 skips them (default 0)")
+    run.add_argument("--browser-endpoint", metavar="URL",
+                     help="attach browser clients to a remote browser: ws://… (Playwright server) or http://… (CDP)")
     run.add_argument("--seed", type=int, help="seed of the randomised sequences (default: random, printed)")
     run.add_argument("--deadline", type=positive_float, default=None, metavar="S",
                      help="convergence deadline per step in seconds (default 2)")
@@ -127,6 +129,7 @@ class RunOptions:
     baseline_path: Path | None = None
     baseline_strict: bool = False
     write_baseline: Path | None = None
+    browser_endpoint: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "RunOptions":
@@ -138,6 +141,7 @@ class RunOptions:
             compare=tuple(args.compare),
             target_port=args.target_port, compose_service=args.compose_service,
             **profile_defaults(args),  # --target-profile fills what the command line left out
+            browser_endpoint=args.browser_endpoint,
         )
 
     def resolved_seed(self) -> int:
@@ -174,8 +178,8 @@ async def _run_suite(options: RunOptions, console: Console, redactor: Redactor, 
     results: list[ScenarioResult] = []
     crash: HarnessError | None = None
     interrupted = False
-    browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url) \
-        if options.browsers else None
+    browsers = LazyBrowsers(options.browsers, options.web_url or target.web_url or target.rest_url,
+                            endpoint=options.browser_endpoint) if options.browsers else None
     runner = ScenarioRunner(target, runner_options(options, seed), redactor, browsers)
     try:
         crash = await run_entries(entries, runner, browsers=options.browsers, progress=console, results=results,

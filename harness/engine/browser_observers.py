@@ -151,10 +151,13 @@ class LazyBrowsers:
     """One browser per run, launched only when the first browser client is needed, closed by ``close``.
     ``for_target`` shares that browser with runs against other targets (the selftest's faulty ones)."""
 
-    def __init__(self, max_clients: int, web_url: str, *, shared: "LazyBrowsers | None" = None) -> None:
+    def __init__(self, max_clients: int, web_url: str, *, shared: "LazyBrowsers | None" = None,
+                 endpoint: str | None = None) -> None:
         self.max_clients = max_clients
         self.web_url = web_url
         self._shared = shared
+        self.endpoint = endpoint
+        """A remote browser to attach to (harness.clients.browser.remote) instead of launching one."""
         self._pool: Any = None
         self._starting = asyncio.Lock()
 
@@ -170,8 +173,10 @@ class LazyBrowsers:
     async def _launch(self) -> Any:
         if self._pool is None:
             from harness.clients.browser import BrowserPool
+            from harness.clients.browser.remote import remote_launcher
 
-            self._pool = await BrowserPool().start()
+            pool = BrowserPool(launch=remote_launcher(self.endpoint)) if self.endpoint else BrowserPool()
+            self._pool = await pool.start()
         return self._pool
 
     async def close(self) -> None:

@@ -10,6 +10,8 @@ not the whole history (a late frame of step 3 arriving during step 7 still belon
 """
 from __future__ import annotations
 
+import asyncio
+
 from harness.checks.delivery import Attribution, DeliveryJudge, DeliveryReport
 from harness.checks.frame_cache import FrameCheckCache
 from dataclasses import replace
@@ -25,6 +27,8 @@ from contracts.profiles import PROFILES, ProtocolProfile
 from harness.engine.recorder import PAGE_EVENT_SLACK_S
 
 HORIZON_MARGIN_S = 0.05
+CATCH_UP_SLICE = 2000
+"""Frames attributed per turn of the event loop when catching up with a backlog."""
 
 
 def protocol_profile(name: str) -> ProtocolProfile:
@@ -71,6 +75,17 @@ class Evaluator:
         report.failures = relax_delivery(report.failures, self.profiles)
         return report
 
+    async def catch_up(self) -> None:
+        """Attribute the final frames in slices, yielding between them, so a large backlog does not
+        hold the event loop (and every reader's receive times) for seconds."""
+        frames = {conn: source.frames for conn, source in self.recorder.sources.items()}
+        self._judge.add_expectations(self.recorder.expectations[self._expectations_seen:])
+        self._expectations_seen = len(self.recorder.expectations)
+        while not self._judge.advance(frames, horizon=self.horizon(), budget=CATCH_UP_SLICE):
+            await asyncio.sleep(0)
+        while not self._check_frames(budget=CATCH_UP_SLICE):
+            await asyncio.sleep(0)
+
     def horizon(self) -> float:
         """Frames older than this are final for the delivery judge (see the module docstring)."""
         now = self.recorder.clock() - PAGE_EVENT_SLACK_S - HORIZON_MARGIN_S
@@ -84,20 +99,30 @@ class Evaluator:
     def frame_checks(self) -> list[CheckFailure]:
         """Contract and redaction failures of every frame recorded so far (each frame checked once, and
         each distinct frame text validated once: a fanout's copies share one verdict)."""
+        self._check_frames(budget=None)
+        return list(self._frame_failures) + self._limit_failures()
+
+    def _check_frames(self, budget: int | None) -> bool:
+        """Check up to ``budget`` new frames (all when None); True when none is left."""
         for conn, source in self.recorder.sources.items():
             frames = source.frames
             done = self._checked.get(conn, 0)
             if done >= len(frames):
                 continue
-            new = frames[done:]
-            self._checked[conn] = done + len(new)
+            end = len(frames) if budget is None else min(len(frames), done + budget)
+            new = frames[done:end]
+            self._checked[conn] = end
             if CheckClass.CONTRACT not in self.disabled:
                 profile = self.profiles.get(conn) or protocol_profile("current")
                 self._frame_failures += _with_client(self._cache.contract(new, profile), self.recorder, conn)
             if CheckClass.REDACTION not in self.disabled:
                 found = self._cache.redaction(new, self.redactor.known_secrets, len(self.redactor))
                 self._frame_failures += _with_client(found, self.recorder, conn)
-        return list(self._frame_failures) + self._limit_failures()
+            if budget is not None:
+                budget -= len(new)
+                if budget <= 0:
+                    return all(self._checked.get(c, 0) >= len(s.frames) for c, s in self.recorder.sources.items())
+        return True
 
     def _limit_failures(self) -> list[CheckFailure]:
         """Connections the harness ended because the server exceeded a size or history limit."""
