@@ -322,6 +322,8 @@ class GatewayConnection:
                 finally:
                     self._recv_task = None
                 read_at = self.clock()
+                if self._over_budget(len(message)):  # counted when read: frames held back by latency count too
+                    continue
                 if self._latency > 0 or self._pending:
                     self._pending.append((read_at + self._latency, message))
                     assert self._pending_evt is not None
@@ -369,17 +371,17 @@ class GatewayConnection:
         size = getattr(cause, "size", None)
         return size if isinstance(size, int) else (self.max_size or 0) + 1
 
-    def _over_budget(self, raw: str) -> bool:
-        """Whether keeping ``raw`` would exceed the history budget; if so the connection is dropped now."""
+    def _over_budget(self, size: int) -> bool:
+        """Whether keeping a frame of ``size`` would exceed the history budget (frames read so far, kept
+        or held back by an injected latency); if so the connection is dropped now."""
         if self._limit is not None:
             return True
-        size = len(raw)
-        if (self.received_bytes + size <= self.history_budget_bytes
-                and len(self.frames) < self.history_budget_frames):
+        frames = len(self.frames) + len(self._pending)
+        if self.received_bytes + size <= self.history_budget_bytes and frames < self.history_budget_frames:
             self.received_bytes += size
             return False
-        self._limit = ("flood", self.received_bytes + size, len(self.frames) + 1)
-        self._end = (1006, f"history budget exceeded after {len(self.frames)} frames / {self.received_bytes} "
+        self._limit = ("flood", self.received_bytes + size, frames + 1)
+        self._end = (1006, f"history budget exceeded after {frames} frames / {self.received_bytes} "
                            "bytes: dropped by the harness", "harness")
         if self._ws is not None:
             self._ws.transport.abort()
@@ -417,8 +419,6 @@ class GatewayConnection:
         else:
             raw = message
             t, d, err = parse_envelope(raw)
-        if self._over_budget(raw):
-            return
         frame = ReceivedFrame(
             conn=self.conn_id, seq=len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
         )
