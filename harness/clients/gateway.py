@@ -11,6 +11,10 @@
 * The end of the connection is recorded once as :class:`harness.history.ConnectionClosed`: the close
   code and reason of the server's Close frame (e.g. 1008 ``slow_consumer``), or 1006 when the socket
   was dropped without one; ``by`` says who ended it.
+* Limits (harness/clients/gateway_limits.py): a frame over the contract's 65,536 bytes is refused
+  unread at the socket (close 1009, ``ConnectionClosed.limit="oversized_frame"``); a connection that
+  has read more than its history budget is dropped (``limit="flood"``). The connect and the upgrade
+  share one total deadline (``open_timeout``); a stuck upgrade is :class:`GatewayHandshakeTimeout`.
 * Nemesis hooks: ``pause_reading()``/``resume_reading()`` stop consuming the socket so the server's
   outbound queue fills (small SO_RCVBUF, a small MSS so the server's send buffer stays small, a small
   ``max_queue``: the OS does not absorb hundreds of events); ``set_latency(s)`` hands frames to the
@@ -157,7 +161,7 @@ class GatewayConnection:
         self.history_budget_bytes = history_budget_bytes
         self.history_budget_frames = history_budget_frames
         self.received_bytes = 0
-        """Frame text kept so far (counted against the history budget)."""
+        """Frame text read so far (counted against the history budget, harness/clients/gateway_limits.py)."""
         self.extra_headers = dict(extra_headers or {})
 
         self.frames: list[ReceivedFrame] = []
