@@ -11,6 +11,10 @@
 * The end of the connection is recorded once as :class:`harness.history.ConnectionClosed`: the close
   code and reason of the server's Close frame (e.g. 1008 ``slow_consumer``), or 1006 when the socket
   was dropped without one; ``by`` says who ended it.
+* Limits (harness/clients/gateway_limits.py): a frame over the contract's 65,536 bytes is refused
+  unread at the socket (close 1009, ``ConnectionClosed.limit="oversized_frame"``); a connection that
+  has read more than its history budget is dropped (``limit="flood"``). The connect and the upgrade
+  share one total deadline (``open_timeout``); a stuck upgrade is :class:`GatewayHandshakeTimeout`.
 * Nemesis hooks: ``pause_reading()``/``resume_reading()`` stop consuming the socket so the server's
   outbound queue fills (small SO_RCVBUF, a small MSS so the server's send buffer stays small, a small
   ``max_queue``: the OS does not absorb hundreds of events); ``set_latency(s)`` hands frames to the
@@ -166,7 +170,7 @@ class GatewayConnection:
         self.history_budget_bytes = history_budget_bytes
         self.history_budget_frames = history_budget_frames
         self.received_bytes = 0
-        """Frame text kept so far (counted against the history budget)."""
+        """Frame text read so far (counted against the history budget, harness/clients/gateway_limits.py)."""
         self.extra_headers = dict(extra_headers or {})
 
         self.frames: list[ReceivedFrame] = []
@@ -332,6 +336,8 @@ class GatewayConnection:
                 finally:
                     self._recv_task = None
                 read_at = self.clock()
+                if self._over_budget(len(message)):  # counted when read: frames held back by latency count too
+                    continue
                 if self._latency > 0 or self._pending:
                     self._pending.append((read_at + self._latency, message))
                     assert self._pending_evt is not None
@@ -384,17 +390,17 @@ class GatewayConnection:
         size = getattr(cause, "size", None)
         return size if isinstance(size, int) else (self.max_size or 0) + 1
 
-    def _over_budget(self, raw: str) -> bool:
-        """Whether keeping ``raw`` would exceed the history budget; if so the connection is dropped now."""
+    def _over_budget(self, size: int) -> bool:
+        """Whether keeping a frame of ``size`` would exceed the history budget (frames read so far, kept
+        or held back by an injected latency); if so the connection is dropped now."""
         if self._limit is not None:
             return True
-        size = len(raw)
-        if (self.received_bytes + size <= self.history_budget_bytes
-                and len(self.frames) < self.history_budget_frames):
+        frames = len(self.frames) + len(self._pending)
+        if self.received_bytes + size <= self.history_budget_bytes and frames < self.history_budget_frames:
             self.received_bytes += size
             return False
-        self._limit = ("flood", self.received_bytes + size, len(self.frames) + 1)
-        self._end = (1006, f"history budget exceeded after {len(self.frames)} frames / {self.received_bytes} "
+        self._limit = ("flood", self.received_bytes + size, frames + 1)
+        self._end = (1006, f"history budget exceeded after {frames} frames / {self.received_bytes} "
                            "bytes: dropped by the harness", "harness")
         if self._ws is not None:
             self._ws.transport.abort()
@@ -432,8 +438,6 @@ class GatewayConnection:
         else:
             raw = message
             t, d, err = parse_envelope(raw)
-        if self._over_budget(raw):
-            return
         frame = ReceivedFrame(
             conn=self.conn_id, seq=len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
         )

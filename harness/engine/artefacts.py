@@ -11,7 +11,9 @@ Two bounds keep this cheap whatever the server sent and however many clients ran
 * **The event loop**: building, redacting and writing the files is CPU work (redaction scans every
   character). It runs in a worker thread, one file at a time, so the loop keeps serving (Ctrl-C,
   timers, other connections); cancelling :func:`write_histories` stops after the file being written
-  (the worker also checks a stop flag between frames, so that file ends early too).
+  (the worker also checks a stop flag between frames, so that file ends early too). Redaction is
+  remembered per distinct frame text: a fan-out delivers the same frame to every client, so with a
+  thousand clients each text is scanned once, not a thousand times.
 """
 from __future__ import annotations
 
@@ -33,6 +35,27 @@ __all__ = ["HISTORY_ARTEFACT_BYTES", "scenario_dir", "safe_name", "write_histori
 
 HISTORY_ARTEFACT_BYTES = 1024 * 1024
 """Frame text one client's history file keeps verbatim; frames beyond it are digests."""
+REDACTION_MEMO_CHARS = 64 * 1024 * 1024
+"""Frame text whose redaction is remembered while one scenario's histories are written."""
+
+
+class _MemoRedactor:
+    """``redact_text`` remembered per distinct text (bounded); the registry does not change while a
+    scenario's artefacts are written (scenarios run one after another)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._seen: dict[str, str] = {}
+        self._chars = 0
+
+    def redact_text(self, text: str) -> str:
+        done = self._seen.get(text)
+        if done is None:
+            done = self.redactor.redact_text(text)
+            if self._chars + len(text) <= REDACTION_MEMO_CHARS:
+                self._seen[text] = done
+                self._chars += len(text)
+        return done
 
 
 class HistoryWriteStopped(Exception):
@@ -57,12 +80,13 @@ async def write_histories(directory: Path, recorder: Recorder, redactor: Redacto
         log = await asyncio.to_thread(_action_log, recorder, redactor, stop)
         records.append(await asyncio.to_thread(_write, directory / "actions.json", log, "history", None))
         by_client = _sources_by_client(recorder)
+        memo = _MemoRedactor(redactor)
         actions_by_client: dict[str | None, list[dict[str, Any]]] = {}
         for action in log["actions"]:
             actions_by_client.setdefault(action["client"], []).append(action)
         for client in sorted(by_client):
             path = directory / f"history-{safe_name(client)}.json"
-            build = _history_builder(recorder, client, by_client[client], actions_by_client, redactor, stop)
+            build = _history_builder(recorder, client, by_client[client], actions_by_client, memo, stop)
             records.append(await asyncio.to_thread(_build_and_write, path, build, client))
     except asyncio.CancelledError:
         stop.set()  # the file being written stops at its next frame; nothing later starts
@@ -80,7 +104,7 @@ def _sources_by_client(recorder: Recorder) -> dict[str, list[tuple[str, FrameSou
 
 
 def _history_builder(recorder: Recorder, client: str, sources: list[tuple[str, FrameSource]],
-                     actions_by_client: dict[str | None, list[dict[str, Any]]], redactor: Redactor,
+                     actions_by_client: dict[str | None, list[dict[str, Any]]], redactor: "_MemoRedactor",
                      stop: threading.Event) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         budget = [HISTORY_ARTEFACT_BYTES]
@@ -95,7 +119,7 @@ def _history_builder(recorder: Recorder, client: str, sources: list[tuple[str, F
     return build
 
 
-def _frame_entry(frame: ReceivedFrame, started_at: float, budget: list[int], redactor: Redactor,
+def _frame_entry(frame: ReceivedFrame, started_at: float, budget: list[int], redactor: "_MemoRedactor",
                  stop: threading.Event) -> dict[str, Any]:
     if stop.is_set():
         raise HistoryWriteStopped()
@@ -112,7 +136,7 @@ def _frame_entry(frame: ReceivedFrame, started_at: float, budget: list[int], red
     return entry
 
 
-def _closed_entry(source: FrameSource, started_at: float, redactor: Redactor) -> dict[str, Any] | None:
+def _closed_entry(source: FrameSource, started_at: float, redactor: "_MemoRedactor") -> dict[str, Any] | None:
     closed = source.closed
     if closed is None:
         return None

@@ -71,6 +71,7 @@ def test_a_health_answer_dribbling_one_byte_a_second_is_exit_2_within_10_s() -> 
     assert error_line(done) == (f"error: url ({server.url}) not ready after 5s: GET {server.url}/health "
                                 "gave no complete answer within the deadline")
     assert_no_traceback(done)
+    assert done.maxrss_mb < MEMORY_BOUND_MB, done.maxrss_mb
 
 
 def test_a_gateway_handshake_that_never_completes_is_exit_2_within_10_s(upstream: ServedProcess,
@@ -86,6 +87,7 @@ def test_a_gateway_handshake_that_never_completes_is_exit_2_within_10_s(upstream
     result = json.loads((tmp_path / "r.json").read_text())
     assert [s["status"] for s in result["scenarios"]] == ["error"], "the run ends at the first stuck handshake"
     assert result["status"] == "error"
+    assert done.maxrss_mb < MEMORY_BOUND_MB, done.maxrss_mb
 
 
 def failures_of(result_path: Path) -> list[tuple[str, str]]:
@@ -161,3 +163,17 @@ def test_thousands_of_distinct_failures_are_listed_up_to_the_cap_per_kind(upstre
     assert len(unexpected) == 101 and unexpected[-1]["details"] == {"omitted": 1400}, len(unexpected)
     assert (report / "result.json").stat().st_size < 500_000
     assert (report / "junit.xml").stat().st_size < 100_000
+    assert done.maxrss_mb < MEMORY_BOUND_MB, done.maxrss_mb
+
+
+def test_a_rest_body_dribbling_one_byte_a_second_ends_at_the_requests_total_deadline(upstream: ServedProcess,
+                                                                                   tmp_path: Path) -> None:
+    with hostile("--upstream", upstream.url, "--dribble-body", "/auth/me") as server:
+        done = run_harness(server.url, "--scenario", "row.message.create", "--json", str(tmp_path / "r.json"))
+        stalled = stalled_for(server, "rest_dribble", done)
+    assert done.returncode == 1, done.stderr
+    assert_no_traceback(done)
+    assert stalled < 10.0 + STUCK_BOUND_S, stalled  # the request's 10 s deadline, then the run's end
+    [scenario] = json.loads((tmp_path / "r.json").read_text())["scenarios"]
+    assert scenario["error"] == f"TargetUnreachable: GET {server.url}/auth/me: no complete answer within 10s"
+    assert done.maxrss_mb < MEMORY_BOUND_MB, done.maxrss_mb

@@ -16,6 +16,7 @@ everything it is not told to break, so a scenario runs normally until the misbeh
   no two of them are the same failure;
 * ``--misbehave-connections N``: only the first ``N`` gateway connections get the big frame or the
   flood (default: all);
+* ``--dribble-body PATH``: ``GET PATH`` answers 200 and sends its 600-byte body one byte per second;
 * ``--huge-body PATH --huge-body-bytes BYTES``: ``GET PATH`` answers 200 ``application/json`` and
   streams ``BYTES`` bytes of one never-ending JSON string (chunked; nothing is held in memory).
 
@@ -34,7 +35,7 @@ from typing import Any
 import aiohttp
 from aiohttp import WSMsgType, web
 
-HEALTH_BODY_BYTES = 600
+DRIBBLE_BODY_BYTES = 600
 CHUNK = 64 * 1024
 
 
@@ -76,16 +77,22 @@ class Hostile:
         if self.options.health != "dribble":
             return web.json_response({"status": "ok"})
         announce("health_dribble")
+        return await self._dribble(request)
+
+    async def _dribble(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
-                                                           "Content-Length": str(HEALTH_BODY_BYTES)})
+                                                           "Content-Length": str(DRIBBLE_BODY_BYTES)})
         await response.prepare(request)
-        for _ in range(HEALTH_BODY_BYTES):
+        for _ in range(DRIBBLE_BODY_BYTES):
             await response.write(b" ")
             await asyncio.sleep(1.0)
         return response
 
     # ------------------------------------------------------------------ REST
     async def rest(self, request: web.Request) -> web.StreamResponse:
+        if self.options.dribble_body and request.method == "GET" and request.path == self.options.dribble_body:
+            announce("rest_dribble")
+            return await self._dribble(request)
         if self.options.huge_body and request.method == "GET" and request.path == self.options.huge_body:
             return await self._huge(request)
         if self.upstream is None or self.http is None:
@@ -181,6 +188,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--flood-frame-bytes", type=int, default=1024, metavar="BYTES")
     parser.add_argument("--flood-distinct-types", action="store_true")
     parser.add_argument("--misbehave-connections", type=int, default=None, metavar="N")
+    parser.add_argument("--dribble-body", metavar="PATH", help="GET PATH sends its body one byte a second")
     parser.add_argument("--huge-body", metavar="PATH", help="GET PATH streams a huge JSON body")
     parser.add_argument("--huge-body-bytes", type=int, default=400 * 1024 * 1024, metavar="BYTES")
     return parser.parse_args(argv)

@@ -33,9 +33,10 @@ def big_run() -> tuple[Recorder, Redactor]:
     for client in range(CLIENTS):
         redactor.add_password(f"pw-client-{client:04d}-secret")
         conn = f"extra{client}/ws0"
-        raw = '{"v":1,"t":"presence_update","d":{"guild_id":"01J","status":"online","user_id":"%s"}}' % ("U" * 120)
-        source = Source([ReceivedFrame(conn, seq, recorder.started_at + seq / 1000, raw, "presence_update")
-                         for seq in range(FRAMES)])
+        # Distinct texts: identical frames (a fan-out) are redacted once per write, which would hide the work.
+        raw = '{"v":1,"t":"presence_update","d":{"guild_id":"01J","status":"online","user_id":"%s-%d-%d"}}'
+        source = Source([ReceivedFrame(conn, seq, recorder.started_at + seq / 1000, raw % ("U" * 120, client, seq),
+                                       "presence_update") for seq in range(FRAMES)])
         recorder.add_connection(conn, f"extra{client}", source)
     return recorder, redactor
 
@@ -82,3 +83,14 @@ async def test_cancelling_the_writer_returns_at_once_and_starts_no_further_file(
     written = len(list(tmp_path.glob("history-*.json")))
     await asyncio.sleep(1.0)
     assert len(list(tmp_path.glob("history-*.json"))) == written < CLIENTS
+
+
+async def test_every_history_is_redacted_also_when_a_frame_text_repeats(tmp_path: Path) -> None:
+    recorder, redactor = Recorder(), Redactor()
+    redactor.add_password("pw-the-leaked-one")
+    leak = '{"v":1,"t":"x","d":{"echo":"pw-the-leaked-one"}}'
+    for client in range(3):
+        recorder.add_connection(f"c{client}/ws0", f"c{client}", Source([ReceivedFrame(f"c{client}/ws0", 0, 0.0, leak)]))
+    await write_histories(tmp_path, recorder, redactor)
+    texts = [p.read_text() for p in tmp_path.glob("history-*.json")]
+    assert len(texts) == 3 and all("pw-the-leaked-one" not in t and "«redacted:password»" in t for t in texts)
