@@ -38,3 +38,13 @@ else
   say "no system Chromium: installing Playwright's own browser"
   "$VENV/bin/python" -m playwright install chromium
 fi
+
+# The Allure command line (npm package allure-commandline; Java runs it), so the tests that read
+# `allure generate`'s output run instead of skipping. Best effort: without npm or Java they skip.
+ALLURE_HOME=".tools/allure"
+if [ ! -x "$ALLURE_HOME/node_modules/.bin/allure" ] && command -v npm >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then
+  say "installing the Allure command line (npm install allure-commandline into $ALLURE_HOME)"
+  mkdir -p "$ALLURE_HOME"
+  npm install --silent --no-audit --no-fund --prefix "$ALLURE_HOME" allure-commandline >/dev/null 2>&1 \
+    || say "warning: the Allure command line could not be installed; the tests that need it will skip"
+fi

@@ -122,7 +122,9 @@ def test_pytest_gate_failure_is_a_failed_assertion_with_red_step_times_and_categ
 
 
 def _allure_bin() -> str | None:
-    return os.environ.get("ALLURE_BIN") or shutil.which("allure")
+    """ALLURE_BIN, else the copy scripts/bootstrap.sh installs with npm, else one on PATH."""
+    bootstrapped = Path(__file__).resolve().parents[2] / ".tools/allure/node_modules/.bin/allure"
+    return os.environ.get("ALLURE_BIN") or (str(bootstrapped) if bootstrapped.is_file() else shutil.which("allure"))
 
 
 def _generate(results: Path, out: Path) -> Path:
