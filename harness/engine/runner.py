@@ -9,6 +9,7 @@ leaks and duplicates (Complement's ``MustSyncUntil``; Jepsen's history of operat
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import secrets
 import time
@@ -89,6 +90,11 @@ class RunnerOptions:
     rest_timeout_s: float = 5.0
     """Bound of one REST call of an observer (a soak of thousands of clients on a busy machine needs more)."""
     hydrate_concurrency: int = 8
+    read_concurrency: int = 32
+    """Clients whose convergence reads run at once."""
+    freeze_after_start_clients: int = 100
+    """From this many observers on, the objects built while starting are frozen out of the garbage
+    collector's sight (a full collection of a large population's heap stalled the loop for seconds)."""
     """Observers whose initial REST view is read at once (thousands read one by one took minutes)."""
 
 
@@ -205,6 +211,9 @@ class ScenarioSession:
         for client_spec in self.spec.clients:
             await self._add_observer(client_spec)
         await self._hydrate_all()
+        if len(self.observers) >= self.options.freeze_after_start_clients:
+            gc.collect()
+            gc.freeze()
         await self._settle(step=None)
 
     async def step(self, step_spec: StepSpec) -> list[CheckFailure]:
@@ -631,8 +640,15 @@ class ScenarioSession:
     async def _convergence(self, step: int | None, *, whole: bool = False) -> list[CheckFailure]:
         if CheckClass.CONVERGENCE in self.options.disabled_checks:
             return []
-        # Every client reads its own snapshot: independent, so they run concurrently.
-        checks = [*(self._converged(o, step, whole=whole) for o in self.observers.values()),
+        # Every client reads its own snapshot: independent, so they run concurrently — a bounded
+        # number at once: hundreds of clients' reads at once queued past the REST bound on the target.
+        gate = asyncio.Semaphore(self.options.read_concurrency)
+
+        async def bounded(observer: Observer) -> list[CheckFailure]:
+            async with gate:
+                return await self._converged(observer, step, whole=whole)
+
+        checks = [*(bounded(o) for o in self.observers.values()),
                   *(b.converged(step) for b in self.browser_observers.values())]
         return [failure for found in await asyncio.gather(*checks) for failure in found]
 

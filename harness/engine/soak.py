@@ -11,7 +11,6 @@ the protocol itself when they connect.
 from __future__ import annotations
 
 import asyncio
-import gc
 import math
 import random
 import time
@@ -120,11 +119,7 @@ async def run_soak(session: ScenarioSession, plan: SoakPlan,
     monitor = _Progress(session, plan.clients)
 
     async def everything() -> None:
-        await session.start()
-        # The population's objects live to the end: out of the collector's sight, a full collection
-        # of a heap of millions of them no longer stalls the loop for seconds (measured: 7 s at 2,000).
-        gc.collect()
-        gc.freeze()
+        await session.start()  # freezes the population's objects out of the collector's sight
         monitor.reset()
         await _mutate_for(session, plan, monitor, progress)
 
