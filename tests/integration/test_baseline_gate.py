@@ -117,3 +117,21 @@ def test_the_pytest_gate_xfails_a_known_fault_fails_a_new_one_and_flags_stale(py
     strict.assert_outcomes(passed=2)  # every scenario passed; the stale entry alone fails the session
     assert strict.ret == 1 and "STALE entry 0" in strict.stdout.str() and "fails the session" in strict.stdout.str()
     assert (pytester.path / "draft.toml").read_text().count("[[known]]") == 0, "nothing failed, nothing drafted"
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "baselines" / "filament-2f1262f.toml"
+
+
+def test_the_shipped_real_server_baseline_knows_its_leak_and_fails_a_new_fault(tmp_path: Path) -> None:
+    """The reference target with the planted analogue of the real server's F1 (channel events without an
+    access re-check) passes under the shipped baseline; a new fault under the same baseline fails with
+    its own check."""
+    known = _run(*KNOWN_FAULT, "--baseline", str(SHIPPED), "--json", str(tmp_path / "known.json"))
+    assert known.returncode == 0, known.stderr
+    [scenario] = json.loads((tmp_path / "known.json").read_text())["scenarios"]
+    assert scenario["status"] == "known"
+    assert {f["known"]["reason"][:3] for f in scenario["failures"]} == {"F1:"}
+    new = _run(*KNOWN_FAULT, *NEW_FAULT, "--baseline", str(SHIPPED), "--json", str(tmp_path / "new.json"))
+    assert new.returncode == 1, new.stderr
+    [scenario] = json.loads((tmp_path / "new.json").read_text())["scenarios"]
+    assert {(f["check"], f["kind"]) for f in scenario["failures"] if f["known"] is None} == {("delivery", "duplicate")}
