@@ -199,9 +199,11 @@ async def _fetch_messages(reader: RestReader, gid: str, cid: str) -> dict[str, M
 # ---- partial refresh ------------------------------------------------------------------------------
 
 async def refresh_view(reader: RestReader, previous: ClientView, *, user: bool, guilds: frozenset[str],
-                       messages: frozenset[tuple[str, str]], names: frozenset[str]) -> ClientView:
+                       messages: frozenset[tuple[str, str]], names: frozenset[str],
+                       channel_lists: frozenset[str] = frozenset()) -> ClientView:
     """``previous`` (a REST view over the same scope) with only the named parts read afresh: the
-    user-level state (profile, friends, requests), whole guilds, the messages of some channels, and
+    user-level state (profile, friends, requests), whole guilds, the channel list of some guilds (with
+    the messages of the scoped channels it shows), the messages of some channels, and
     the usernames of ``names`` and of members not named before. What a frame can have changed in a
     client's view is known from the frame; a caller that finds a difference reads the whole view."""
     scope = previous.scope
@@ -216,7 +218,21 @@ async def refresh_view(reader: RestReader, previous: ClientView, *, user: bool, 
                 view = await _fetch_guild(reader, gid, listed[gid], scope.seed_role_ids.get(gid), channels)
                 if view is not None:
                     fresh_guilds[gid] = view
+    for gid in sorted(channel_lists - guilds):
+        view = fresh_guilds.get(gid)
+        if view is None:
+            continue
+        visible = await _fetch_channels(reader, gid)
+        shown: dict[str, Mapping[str, MessageView]] = {}
+        for g, cid in sorted(scope.channels):
+            if g == gid and visible is not None and cid in visible:
+                msgs = await _fetch_messages(reader, gid, cid)
+                if msgs is not None:
+                    shown[cid] = msgs
+        fresh_guilds[gid] = replace(view, channels=visible, messages=shown)
     for gid, cid in sorted(messages):
+        if gid in channel_lists:
+            continue
         view = fresh_guilds.get(gid)
         if gid in guilds or view is None or (gid, cid) not in scope.channels:
             continue

@@ -24,6 +24,10 @@ VIEWLESS_EVENTS = frozenset({
     "voice_participant_sync", "voice_participant_update", "voice_stream_publish", "voice_stream_unpublish",
 })
 """Events that change nothing a ``ClientView`` holds (presence and voice state are not compared)."""
+CHANNEL_LIST_EVENTS = frozenset({
+    "channel_create", "workspace_channel_role_override_update", "workspace_channel_permission_override_update",
+})
+"""Guild events that change which channels a member sees (and so their messages), not roles or members."""
 
 
 @dataclass
@@ -38,6 +42,7 @@ class ViewTracker:
     user: bool = False
     guilds: set[str] = field(default_factory=set)
     messages: set[tuple[str, str]] = field(default_factory=set)
+    channel_lists: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
 
     def scan(self, conn: str, frames: Sequence[ReceivedFrame], merged: int) -> None:
@@ -59,14 +64,14 @@ class ViewTracker:
 
     def clean(self, scope: Scope) -> bool:
         return self.rest is not None and not self.everything and self.rest.scope == scope and not (
-            self.user or self.guilds or self.messages or self.names)
+            self.user or self.guilds or self.messages or self.channel_lists or self.names)
 
     def whole_read_needed(self, scope: Scope) -> bool:
         return self.rest is None or self.everything or self.rest.scope != scope
 
     def parts(self) -> dict[str, Any]:
         return {"user": self.user, "guilds": frozenset(self.guilds), "messages": frozenset(self.messages),
-                "names": frozenset(self.names)}
+                "channel_lists": frozenset(self.channel_lists), "names": frozenset(self.names)}
 
     def passed(self, view: ClientView) -> None:
         self.rest = view
@@ -77,7 +82,7 @@ class ViewTracker:
 
     def _clear(self) -> None:
         self.everything, self.user = False, False
-        self.guilds, self.messages, self.names = set(), set(), set()
+        self.guilds, self.messages, self.channel_lists, self.names = set(), set(), set(), set()
 
     def _note(self, frame: ReceivedFrame) -> None:
         t, d = frame.event_type, frame.data
@@ -92,6 +97,8 @@ class ViewTracker:
             author = d.get("author_id")
             if isinstance(author, str):
                 self.names.add(author)
+        elif t in CHANNEL_LIST_EVENTS and isinstance(guild, str):
+            self.channel_lists.add(guild)
         elif isinstance(guild, str):
             self.guilds.add(guild)
             self.user = True

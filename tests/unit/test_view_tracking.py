@@ -23,7 +23,13 @@ def test_presence_and_voice_change_nothing_a_view_holds() -> None:
 
 def test_a_message_event_dirties_one_channel_and_its_author_name() -> None:
     parts = _tracker(_frame(0, "message_create", {"guild_id": "g", "channel_id": "c", "author_id": "x"})).parts()
-    assert parts == {"user": False, "guilds": frozenset(), "messages": frozenset({("g", "c")}), "names": frozenset({"x"})}
+    assert parts == {"user": False, "guilds": frozenset(), "messages": frozenset({("g", "c")}),
+                     "channel_lists": frozenset(), "names": frozenset({"x"})}
+
+
+def test_a_channel_override_dirties_the_channel_list_not_the_members() -> None:
+    parts = _tracker(_frame(0, "workspace_channel_role_override_update", {"guild_id": "g", "channel_id": "c"})).parts()
+    assert parts["channel_lists"] == frozenset({"g"}) and parts["guilds"] == frozenset() and not parts["user"]
 
 
 def test_a_guild_event_dirties_the_guild_and_a_user_event_the_user_level_state() -> None:
