@@ -97,6 +97,9 @@ def build_rollout_target(args: argparse.Namespace, settings: RolloutSettings) ->
             extra["faults"] = list(args.fault)
     if args.target.startswith("command:"):
         extra.update(url=args.target_url, env=list(args.target_env))
+    if args.target.startswith(("docker:", "compose:")):
+        extra.update(env=list(args.target_env), container_port=getattr(args, "target_port", None),
+                     service=getattr(args, "compose_service", None))
     return make_target(args.target, **extra)
 
 
