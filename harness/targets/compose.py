@@ -35,13 +35,14 @@ from typing import Any
 
 from harness.errors import TargetCrashed, TargetError, UsageError
 from harness.redact import Redactor
-from harness.targets.base import Target, gateway_url_for, wait_ready
+from harness.targets.base import Target, wait_ready
 from harness.targets.command import parse_env
 from harness.targets.compose_cli import run_compose
 from harness.targets.docker_engine import (
     COMPOSE_PROJECT_LABEL, RunIdentity, connect, finish_in_thread, free_local_port, new_run, sweep_leftovers,
 )
 from harness.targets.docker_image import DOCKER_READY_TIMEOUT, LOG_LINES
+from harness.targets.published import PublishedOnLoopback
 from harness.targets.process import register_exit_cleanup, unregister_exit_cleanup
 from harness.targets.secret_env import redact_secret_env
 
@@ -64,7 +65,8 @@ def parse_compose_service(value: str | None) -> tuple[str, int]:
     return name, int(port)
 
 
-class ComposeTarget(Target):
+class ComposeTarget(PublishedOnLoopback, Target):
+    KIND = "compose"
     supports_restart = True
 
     def __init__(
@@ -104,20 +106,6 @@ class ComposeTarget(Target):
     def description(self) -> str:  # type: ignore[override]
         where = f"127.0.0.1:{self._host_port}" if self._host_port else "(not started)"
         return f"compose ({self.file.name}, service {self.service} → {where}, project {self.project})"
-
-    @property
-    def rest_url(self) -> str:  # type: ignore[override]
-        if self._host_port is None:
-            raise TargetError("compose target is not started: no URL yet")
-        return f"http://127.0.0.1:{self._host_port}"
-
-    @property
-    def gateway_url(self) -> str:  # type: ignore[override]
-        return gateway_url_for(self.rest_url)
-
-    @property
-    def web_url(self) -> str | None:  # type: ignore[override]
-        return self._web_url or self.rest_url + "/"
 
     # ------------------------------------------------------------------ state
     def alive(self) -> bool:

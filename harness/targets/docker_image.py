@@ -24,11 +24,12 @@ from typing import Any
 
 from harness.errors import TargetError, UsageError
 from harness.redact import Redactor
-from harness.targets.base import Target, gateway_url_for, wait_ready
+from harness.targets.base import Target, wait_ready
 from harness.targets.command import parse_env
 from harness.targets.docker_engine import (
     RunIdentity, connect, finish_in_thread, free_local_port, new_run, sweep_leftovers,
 )
+from harness.targets.published import PublishedOnLoopback
 from harness.targets.process import register_exit_cleanup, unregister_exit_cleanup
 from harness.targets.secret_env import redact_secret_env
 
@@ -41,7 +42,8 @@ LOG_LINES = 5000
 """Lines of a container's log kept for the report."""
 
 
-class DockerTarget(Target):
+class DockerTarget(PublishedOnLoopback, Target):
+    KIND = "docker"
     supports_restart = True
 
     def __init__(
@@ -77,20 +79,6 @@ class DockerTarget(Target):
     def description(self) -> str:  # type: ignore[override]
         where = f"127.0.0.1:{self._host_port}" if self._host_port else "(not started)"
         return f"docker ({self.image} → {where})"
-
-    @property
-    def rest_url(self) -> str:  # type: ignore[override]
-        if self._host_port is None:
-            raise TargetError("docker target is not started: no URL yet")
-        return f"http://127.0.0.1:{self._host_port}"
-
-    @property
-    def gateway_url(self) -> str:  # type: ignore[override]
-        return gateway_url_for(self.rest_url)
-
-    @property
-    def web_url(self) -> str | None:  # type: ignore[override]
-        return self._web_url or self.rest_url + "/"
 
     @property
     def container_name(self) -> str:
