@@ -10,5 +10,7 @@ cd "$(dirname "$0")/.."
 ./scripts/docker-engine.sh start
 trap './scripts/docker-engine.sh stop' EXIT
 .venv/bin/lint-imports --no-cache   # the architecture contracts of pyproject.toml (docs/architecture.md)
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two workers (pytest-xdist): most tests wait on servers, browsers and containers, so two keep both cores
+# busy; the Docker tests share one worker (tests/docker/conftest.py).
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup "$@"
 .venv/bin/sync-harness selftest --json report/selftest.json

@@ -153,3 +153,13 @@ def wait_until(predicate: Any, timeout: float) -> bool:
 
 __all__ = ["HARNESS", "leftovers", "owned_by", "target_args", "run_harness",
            "start_harness_and_wait_for_first_scenario", "error_line", "wait_until"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (the test command runs two workers) every Docker test runs on one worker: they
+    assert that no harness-labelled container, network or volume is left, which a concurrent Docker test
+    on another worker would make false."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.xdist_group("docker"))
