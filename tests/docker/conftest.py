@@ -10,7 +10,10 @@
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
+import tempfile
 import subprocess
 import sys
 import time
@@ -30,11 +33,29 @@ HARNESS = [sys.executable, "-m", "harness.cli"]
 _figures: list[str] = []
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's loadgroup reads the group marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is marked ``docker``, and under pytest-xdist (the test command runs two workers) runs on
+    one worker: they assert that no harness-labelled container, network or volume is left, which a concurrent
+    Docker test on another worker would make false."""
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker("docker")
+            item.add_marker(pytest.mark.xdist_group("docker"))
+            item.add_marker(pytest.mark.timeout(900))  # includes waiting for the lock below
+
+
+@pytest.fixture(autouse=True)
+def _one_docker_test_at_a_time() -> Iterator[None]:
+    """A machine-wide lock: whatever worker (or concurrent test run) a Docker test is on, no other Docker test
+    runs meanwhile, since each asserts that nothing harness-labelled is left in the one engine."""
+    with open(os.path.join(tempfile.gettempdir(), "sync-harness-docker-tests.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -154,12 +175,3 @@ def wait_until(predicate: Any, timeout: float) -> bool:
 __all__ = ["HARNESS", "leftovers", "owned_by", "target_args", "run_harness",
            "start_harness_and_wait_for_first_scenario", "error_line", "wait_until"]
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (the test command runs two workers) every Docker test runs on one worker: they
-    assert that no harness-labelled container, network or volume is left, which a concurrent Docker test
-    on another worker would make false."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.xdist_group("docker"))
