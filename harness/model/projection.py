@@ -40,7 +40,6 @@ def project(world: World, user: str, scope: Scope) -> ClientView:
 
 
 def _guild_view(world: World, guild: Guild, user: str, scope: Scope) -> GuildView:
-    gid = guild.id or ""
     channels = None if world.harness_ip_banned(guild.alias) else {
         world.channel_id(c): ChannelView(world.channel(c).name, world.channel(c).kind)
         for c in guild.channels if perms.may_see_channel(world, c, user)

@@ -18,6 +18,7 @@ import pytest
 
 from harness.targets.reference import HARNESS_REFERENCE_CONFIG
 
+from tests.support.processes import alive, descendants
 from tests.support.servers import ServedProcess, free_port, wait_until
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
@@ -156,31 +157,6 @@ def test_a_missing_browser_is_exit_2_with_one_line(tmp_path: Path) -> None:
     assert "/nonexistent/chromium is not an executable file" in _error_line(done)
 
 
-def _descendants(pid: int) -> set[int]:
-    children: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                children |= {int(entry.name)} | _descendants(int(entry.name))
-    return children
-
-
-def _alive(pids: set[int]) -> set[int]:
-    out = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.add(pid)
-    return out
-
-
 def _start_and_wait_for_first_scenario(*args: str) -> tuple[subprocess.Popen, list[str]]:
     proc = subprocess.Popen([*HARNESS, "run", *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen: list[str] = []
@@ -197,7 +173,7 @@ def _start_and_wait_for_first_scenario(*args: str) -> tuple[subprocess.Popen, li
 def test_a_target_killed_mid_run_is_exit_2_and_the_report_keeps_what_ran(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     proc, _ = _start_and_wait_for_first_scenario("--scenario", "row.*", "--json", str(report))
-    servers = [p for p in _descendants(proc.pid) if b"harness.reference" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    servers = [p for p in descendants(proc.pid) if b"harness.reference" in Path(f"/proc/{p}/cmdline").read_bytes()]
     assert servers
     os.kill(servers[0], signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
@@ -211,11 +187,11 @@ def test_a_target_killed_mid_run_is_exit_2_and_the_report_keeps_what_ran(tmp_pat
 def test_ctrl_c_stops_servers_and_browsers_and_keeps_the_report(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     proc, _ = _start_and_wait_for_first_scenario("--browsers", "2", "--scenario", "browser.*", "--json", str(report))
-    spawned = _descendants(proc.pid)
+    spawned = descendants(proc.pid)
     assert spawned, "a server and a browser are running"
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert wait_until(lambda: not _alive(spawned), timeout=10), f"still running: {_alive(spawned)}"
+    assert wait_until(lambda: not alive(spawned), timeout=10), f"still running: {alive(spawned)}"
     result = json.loads(report.read_text())
     assert result["interrupted"] is True and result["status"] == "error"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import alive, descendants
 from tests.support.servers import ServedProcess, wait_until
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
@@ -154,41 +155,16 @@ def test_a_url_target_that_dies_mid_run_is_noticed_exit_2_with_the_cause_in_ever
     assert "run target_died:" in err
 
 
-def _descendants(pid: int) -> set[int]:
-    children: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                children |= {int(entry.name)} | _descendants(int(entry.name))
-    return children
-
-
-def _alive(pids: set[int]) -> set[int]:
-    out = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.add(pid)
-    return out
-
-
 def test_sigterm_is_handled_like_ctrl_c_exit_143_with_the_report_written(tmp_path: Path) -> None:
     report = tmp_path / "report"
     proc, seen = _start(["run", "--scenario", "row.*", "--report", str(report)], wait_for=r"PASS \[\s*1/")
-    spawned = _descendants(proc.pid)
+    spawned = descendants(proc.pid)
     assert spawned, "the reference server is running"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
     _no_traceback(err)
-    assert wait_until(lambda: not _alive(spawned), timeout=10), f"still running: {_alive(spawned)}"
+    assert wait_until(lambda: not alive(spawned), timeout=10), f"still running: {alive(spawned)}"
     result, junit, allure = _report(report)
     assert result["interrupted"] is True and result["status"] == "error"
     assert result["cause"]["kind"] == "terminated"
@@ -200,7 +176,7 @@ def test_sigterm_is_handled_like_ctrl_c_exit_143_with_the_report_written(tmp_pat
 def test_a_second_ctrl_c_still_writes_the_report_and_stops_everything(tmp_path: Path) -> None:
     report = tmp_path / "report"
     proc, _ = _start(["run", "--scenario", "row.*", "--report", str(report)], wait_for=r"PASS \[\s*1/")
-    spawned = _descendants(proc.pid)
+    spawned = descendants(proc.pid)
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGINT)  # at once: while the first is still being handled
     time.sleep(0.05)
@@ -208,7 +184,7 @@ def test_a_second_ctrl_c_still_writes_the_report_and_stops_everything(tmp_path: 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     _no_traceback(err)
-    assert wait_until(lambda: not _alive(spawned), timeout=10), f"still running: {_alive(spawned)}"
+    assert wait_until(lambda: not alive(spawned), timeout=10), f"still running: {alive(spawned)}"
     result, _, allure = _report(report)
     assert result["cause"]["kind"] == "interrupted" and allure["run"]["status"] == "broken"
 
@@ -336,7 +312,7 @@ def test_a_signal_with_browsers_stops_chromium_and_leaves_no_temporary_profile(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not re.match(r"(PASS|FAIL|ERROR) \[\s*1/", seen[-1] if seen else ""):
         seen.append(proc.stderr.readline())
-    spawned = _descendants(proc.pid)
+    spawned = descendants(proc.pid)
     assert any(b"chrom" in _cmdline(p).lower() for p in spawned), (seen, [_cmdline(p)[:80] for p in spawned])
     assert list(temp.iterdir()), "Chromium keeps its profile under TMPDIR"
     for signum in signals:
@@ -347,7 +323,7 @@ def test_a_signal_with_browsers_stops_chromium_and_leaves_no_temporary_profile(
     assert proc.returncode == code, err
     _no_traceback(err)
     assert "Event loop is closed" not in err
-    assert wait_until(lambda: not _alive(spawned), timeout=15), f"still running: {_alive(spawned)}"
+    assert wait_until(lambda: not alive(spawned), timeout=15), f"still running: {alive(spawned)}"
     assert wait_until(lambda: not list(temp.iterdir()), timeout=10), f"left behind: {list(temp.iterdir())}"
     result = json.loads((report / "result.json").read_text())
     assert result["cause"]["kind"] == kind

@@ -39,20 +39,8 @@ def names_of(bits: int) -> list[str]:
 
 
 BASIC = bits_of(["create_message", "subscribe_streams"])
-MODERATOR_BITS = bits_of(
-    [
-        "manage_member_roles",
-        "manage_channel_overrides",
-        "delete_message",
-        "ban_member",
-        "view_audit_log",
-        "manage_ip_bans",
-        "create_message",
-        "publish_video",
-        "publish_screen_share",
-        "subscribe_streams",
-    ]
-)
+# The seeded moderator role holds everything but the two role-management bits (REST.md §3.2).
+MODERATOR_BITS = ALL_BITS & ~bits_of(["manage_roles", "manage_workspace_roles"])
 
 # (name, system_key, is_system, position, permission bits) — REST.md §3.2
 SEED_ROLES: tuple[tuple[str, str, bool, int, int], ...] = (
