@@ -30,7 +30,7 @@ from harness.checks.delivery import DeliveryJudge
 from harness.checks.frame_cache import FrameCheckCache
 from harness.clients.simulated import SimulatedClient
 from harness.engine.runner import RunnerOptions, ScenarioRunner
-from harness.engine.suite import with_extra_observers
+from harness.engine.population import with_extra_observers
 from harness.model.expectations import Delivery, ExpectedEvent
 from harness.redact import Redactor
 from harness.targets.base import Target

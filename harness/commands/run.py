@@ -32,7 +32,8 @@ from harness.engine.results import (
     RunCause, RunOptionsRecord, RunResult, ScenarioResult, TargetRecord, latency_stats,
 )
 from harness.engine.runner import RunnerOptions, ScenarioRunner
-from harness.engine.suite import coverage, run_entries, summarise, with_extra_observers
+from harness.engine.population import with_extra_observers
+from harness.engine.suite import coverage, run_entries, summarise
 from harness.errors import HarnessError, UsageError
 from harness.model.world import LEGACY_OVERRIDE_MODES, LegacyOverrideMode
 from harness.redact import Redactor, install_log_redaction
@@ -54,7 +55,8 @@ def register(commands: Any) -> None:
     run.add_argument("--scenario-file", action="append", default=[], type=Path, metavar="FILE",
                      help="extra scenarios from a TOML or JSON file (repeatable)")
     run.add_argument("--sim-clients", type=non_negative_int, default=0, metavar="N",
-                     help="extra plain-member simulated observers added to every scenario (default 0)")
+                     help="extra simulated observers added to every scenario: the first 50 join its first guild's channel, "
+                          "the rest 50 per added crowd guild (default 0)")
     run.add_argument("--browsers", type=non_negative_int, default=0, metavar="N",
                      help="browser clients for browser scenarios; 0 skips them (default 0)")
     run.add_argument("--browser-endpoint", metavar="URL",

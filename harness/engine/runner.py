@@ -14,7 +14,9 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any, Literal, Protocol
 
 from harness.engine.artefacts import safe_name, scenario_dir, write_histories
@@ -36,7 +38,9 @@ from harness.history import Outcome
 from harness.engine.leak_probe import annotate_leaks
 from harness.engine.nemesis import run_nemesis
 from harness.engine.session_api import Observer
-from harness.model.mutations import GATEWAY_SENT, NO_BODY, GatewayCall, Mutation, RestCall, RestResult, WhoAmI
+from harness.model.mutations import (
+    GATEWAY_SENT, NO_BODY, GatewayCall, Mutation, Register, RestCall, RestResult, WhoAmI,
+)
 from harness.model.oracle import Model
 from harness.model.world import LegacyOverrideMode, WorldConfig
 from harness.engine.recorder import Recorder
@@ -45,6 +49,7 @@ from harness.engine.results import (
     ArtefactRecord, ClientRecord, HarnessLoad, ScenarioResult, StepRecord, failure_record, latency_stats,
 )
 from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
+from harness.engine.lanes import group_connected, run_lanes
 from harness.engine.seeding import seed_plan
 from harness.engine.view_tracking import ViewTracker
 from harness.engine.load_monitor import LoadFigures, LoadMonitor
@@ -90,6 +95,8 @@ class RunnerOptions:
     rest_timeout_s: float = 5.0
     """Bound of one REST call of an observer (a soak of thousands of clients on a busy machine needs more)."""
     hydrate_concurrency: int = 8
+    setup_concurrency: int = 8
+    """Seeding parts and client lanes set up at once (harness.engine.lanes)."""
     read_concurrency: int = 32
     """Clients whose convergence reads run at once."""
     freeze_after_start_clients: int = 100
@@ -208,8 +215,7 @@ class ScenarioSession:
         """Seed the world, connect and subscribe every observer, hydrate replicas, settle once."""
         self.load.start()
         await self._seed()
-        for client_spec in self.spec.clients:
-            await self._add_observer(client_spec)
+        await self._add_observers()
         await self._hydrate_all()
         if len(self.observers) >= self.options.freeze_after_start_clients:
             gc.collect()
@@ -307,15 +313,26 @@ class ScenarioSession:
     # ---- seeding ----------------------------------------------------------------------------------
 
     async def _seed(self) -> None:
+        """Accounts, then guilds, then friendships; the parts of each phase concurrently (SeedPlan)."""
         plan = seed_plan(self.spec.world, self.options.namespace)
-        for registration in plan.registrations:
-            session = RestSession(self.target.rest_url, redactor=self.redactor, label=f"{registration.actor}.seed")
-            self.seed_sessions[registration.actor] = session
+        for registration in plan.registrations:  # sessions in the world's order, whatever finishes first
+            self.seed_sessions[registration.actor] = RestSession(
+                self.target.rest_url, redactor=self.redactor, label=f"{registration.actor}.seed")
+
+        async def account(registration: Register) -> None:
+            session = self.seed_sessions[registration.actor]
             await self._mutate(registration, session, client=None, seeding=True)
             await session.login(registration.effective_username, registration.password)
             await self._mutate(WhoAmI(actor=registration.actor), session, client=None, seeding=True)
-        for mutation in plan.mutations:
-            await self._mutate(mutation, self.seed_sessions[mutation.actor], client=None, seeding=True)
+
+        async def in_order(mutations: list[Mutation]) -> None:
+            for mutation in mutations:
+                await self._mutate(mutation, self.seed_sessions[mutation.actor], client=None, seeding=True)
+
+        limit = self.options.setup_concurrency
+        await run_lanes([partial(account, r) for r in plan.registrations], limit)
+        await run_lanes([partial(in_order, guild) for guild in plan.guilds], limit)
+        await in_order(plan.friendships)
 
     # ---- observers --------------------------------------------------------------------------------
 
@@ -325,6 +342,27 @@ class ScenarioSession:
     def _profile_name(self, spec: ClientSpec) -> str:
         """A client's own profile, else the run's (``--profile``): mixed-version runs set it per client."""
         return spec.profile if spec.profile != "current" else self.options.profile
+
+    async def _add_observers(self) -> None:
+        """Connect and subscribe every client. Clients that share a guild they subscribe to (or a user)
+        go one after another in the scenario's order, since each first subscription is an event for
+        those already there; other lanes run concurrently (harness.engine.lanes)."""
+        clients = list(self.spec.clients)
+
+        def shares(spec: ClientSpec) -> list[str]:
+            return [f"user:{spec.user}", *(f"guild:{gc.split('/')[0]}" for gc in spec.subscribe)]
+
+        async def in_order(lane: list[ClientSpec]) -> None:
+            for spec in lane:
+                await self._add_observer(spec)
+
+        await run_lanes([partial(in_order, lane) for lane in group_connected(clients, shares)],
+                        self.options.setup_concurrency)
+        order = {spec.label: index for index, spec in enumerate(clients)}  # reports list them as declared
+        for added in (self.observers, self.browser_observers):  # in place: others hold these dicts
+            ordered = sorted(added.items(), key=lambda item: order[item[0]])
+            added.clear()
+            added.update(ordered)
 
     async def _add_observer(self, spec: ClientSpec) -> None:
         browsers = self.browsers
@@ -595,19 +633,26 @@ class ScenarioSession:
 
     # ---- settling and judging ---------------------------------------------------------------------
 
-    async def _settle(self, step: int | None, *, whole: bool = False) -> None:
+    async def check_convergence(self, clients: Collection[str] | None = None) -> None:
+        """Settle the last step done, checking the convergence of ``clients`` only (all when None): a
+        soak checks a rotating sample at intervals and everyone at the end."""
+        await self._settle(self._steps_done_last(), clients=clients)
+
+    async def _settle(self, step: int | None, *, whole: bool = False, clients: Collection[str] | None = None) -> None:
         """Poll until this step's MUST deliveries arrived and every replica converged, or the deadline.
-        ``whole``: every client's whole view is read (else only what its frames can have changed)."""
+        ``whole``: every client's whole view is read (else only what its frames can have changed);
+        ``clients``: the labels whose convergence is checked (default: every client)."""
+        observers = [o for label, o in self.observers.items() if clients is None or label in clients]
         deadline = self.clock() + self._deadline
         interval = POLL_FIRST_S
         while True:
             await self.evaluator.catch_up()  # a backlog of final frames, judged in slices
             report = self.evaluator.delivery()  # one evaluation per poll
             waiting = step is not None and _lost(report, step)
-            if not waiting and all(o.replica.idle for o in self.observers.values()):
+            if not waiting and all(o.replica.idle for o in observers):
                 # the model must know gateway-created ids before comparing
                 self._bind_gateway_messages()
-                convergence = await self._convergence(step, whole=whole)
+                convergence = await self._convergence(step, whole=whole, clients=clients)
                 if not any(f.is_error for f in convergence):
                     self.failures += convergence  # expected degradation of an older version, if any
                     return
@@ -617,7 +662,7 @@ class ScenarioSession:
             interval = min(interval * 1.6, POLL_MAX_S)
         self.evaluator.delivery()
         self._bind_gateway_messages()
-        final = await self._convergence(step, whole=whole)  # fresh: a poll that found a replica busy compared nothing
+        final = await self._convergence(step, whole=whole, clients=clients)  # fresh: a poll that found a replica busy compared nothing
         self.failures += final
         await self._screenshot_diverged_browsers(final, step)
 
@@ -637,7 +682,8 @@ class ScenarioSession:
         path.parent.mkdir(parents=True, exist_ok=True)
         return [await self.browser_observers[label].client.screenshot(path)]
 
-    async def _convergence(self, step: int | None, *, whole: bool = False) -> list[CheckFailure]:
+    async def _convergence(self, step: int | None, *, whole: bool = False,
+                           clients: Collection[str] | None = None) -> list[CheckFailure]:
         if CheckClass.CONVERGENCE in self.options.disabled_checks:
             return []
         # Every client reads its own snapshot: independent, so they run concurrently — a bounded
@@ -648,8 +694,9 @@ class ScenarioSession:
             async with gate:
                 return await self._converged(observer, step, whole=whole)
 
-        checks = [*(bounded(o) for o in self.observers.values()),
-                  *(b.converged(step) for b in self.browser_observers.values())]
+        chosen = (lambda label: clients is None or label in clients)
+        checks = [*(bounded(o) for label, o in self.observers.items() if chosen(label)),
+                  *(b.converged(step) for label, b in self.browser_observers.items() if chosen(label))]
         return [failure for found in await asyncio.gather(*checks) for failure in found]
 
     async def _converged(self, observer: Observer, step: int | None, *, whole: bool = False) -> list[CheckFailure]:

@@ -26,22 +26,31 @@ def username_for(alias: str, namespace: str) -> str:
 
 @dataclass(frozen=True)
 class SeedPlan:
+    """Three phases, each after the one before. Within a phase the parts are independent of each other
+    (no gateway connection exists while seeding, so their order changes no frame): the runner may do
+    them concurrently."""
+
     registrations: list[Register]
     """Accounts first: each is registered, then logged in once (the user's seed session)."""
-    mutations: list[Mutation]
-    """Everything else, in dependency order, each by the actor its REST route requires."""
+    guilds: list[list[Mutation]]
+    """Per guild, in dependency order, each by the actor its REST route requires."""
+    friendships: list[Mutation]
+    """Friend requests and their acceptances, in order."""
+
+    @property
+    def mutations(self) -> list[Mutation]:
+        """Everything after the registrations, in one valid order."""
+        return [m for guild in self.guilds for m in guild] + self.friendships
 
 
 def seed_plan(blueprint: Blueprint, namespace: str) -> SeedPlan:
     registrations = [Register(actor=alias, username=username_for(alias, namespace)) for alias in blueprint.users]
-    mutations: list[Mutation] = []
-    for guild in blueprint.guilds:
-        mutations += _guild_mutations(guild)
+    friendships: list[Mutation] = []
     for index, (sender, recipient) in enumerate(blueprint.friendships):
         request = f"seed-friendship-{index}"
-        mutations.append(SendFriendRequest(actor=sender, to=recipient, request=request))
-        mutations.append(AcceptFriendRequest(actor=recipient, request=request))
-    return SeedPlan(registrations, mutations)
+        friendships.append(SendFriendRequest(actor=sender, to=recipient, request=request))
+        friendships.append(AcceptFriendRequest(actor=recipient, request=request))
+    return SeedPlan(registrations, [_guild_mutations(guild) for guild in blueprint.guilds], friendships)
 
 
 def _guild_mutations(guild: GuildSpec) -> list[Mutation]:

@@ -6,7 +6,6 @@ ends the suite with the error returned (the caller reports what ran, then the ca
 """
 from __future__ import annotations
 
-import itertools
 from typing import Callable, Literal, Protocol, Sequence
 
 from contracts.mutations import CATALOGUE_ROWS
@@ -14,7 +13,7 @@ from harness.engine.results import Coverage, RowCoverage, RunSummary, ScenarioRe
 from harness.engine.crash import one_line_cause, traceback_text, write_traceback
 from harness.engine.liveness import TargetDied, target_gone
 from harness.engine.runner import ScenarioRunner
-from harness.engine.scenario import ClientSpec, ScenarioSpec
+from harness.engine.scenario import ScenarioSpec
 from harness.errors import BrowserUnavailable, TargetError
 
 
@@ -101,31 +100,6 @@ def needs_browser(entry: Entry) -> bool:
 def not_run(entry: Entry, status: Literal["skipped", "error"], why: str) -> ScenarioResult:
     return ScenarioResult(id=entry.id, title=entry.title, rows=list(entry.rows), tags=list(entry.tags),
                           status=status, duration_s=0.0, error=why)
-
-
-def with_extra_observers(entry: Entry, count: int) -> Entry:
-    """--sim-clients N: N more plain members of the first guild with a channel, subscribed to that channel."""
-    if count == 0 or not isinstance(entry, ScenarioSpec):
-        return entry
-    index = next((i for i, g in enumerate(entry.world.guilds) if g.channels), None)
-    if index is None:
-        return entry
-    guilds = list(entry.world.guilds)
-    guild = guilds[index]
-    channel = guild.channels[0].alias
-    extra = _unused_names("extra", count, taken={*entry.world.users, *(c.label for c in entry.clients)})
-    guilds[index] = guild.model_copy(update={"members": {**guild.members, **{u: "member" for u in extra}}})
-    world = entry.world.model_copy(update={"users": [*entry.world.users, *extra], "guilds": guilds})
-    clients = [*entry.clients, *(ClientSpec(label=u, user=u, observes_as="extra_member",
-                                            subscribe=[f"{guild.alias}/{channel}"]) for u in extra)]
-    return ScenarioSpec.model_validate({**entry.model_dump(), "world": world.model_dump(),
-                                        "clients": [c.model_dump() for c in clients]})
-
-
-def _unused_names(stem: str, count: int, taken: set[str]) -> list[str]:
-    """``stem1``, ``stem2``, … skipping names a scenario already uses (a user named ``extra1`` stays itself)."""
-    candidates = (f"{stem}{i}" for i in itertools.count(1))
-    return list(itertools.islice((name for name in candidates if name not in taken), count))
 
 
 def summarise(results: list[ScenarioResult]) -> RunSummary:

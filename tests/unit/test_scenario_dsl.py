@@ -174,7 +174,7 @@ def test_replay_is_a_scenario_file_the_cli_can_load(tmp_path: Path) -> None:
 
 
 def test_sim_clients_add_subscribed_members_whose_names_do_not_collide(tmp_path: Path) -> None:
-    from harness.engine.suite import with_extra_observers
+    from harness.engine.population import with_extra_observers
 
     path = tmp_path / "extra.toml"
     path.write_text('id = "x"\ntitle = "t"\n[world]\nusers = ["owner", "extra1"]\n[[world.guilds]]\nalias = "g"\n'
@@ -188,3 +188,25 @@ def test_sim_clients_add_subscribed_members_whose_names_do_not_collide(tmp_path:
         ("extra3", "extra_member", ["g/c"]), ("extra4", "extra_member", ["g/c"])]
     assert grown.world.guilds[0].members == {"extra1": "member", "extra3": "member", "extra4": "member"}
     assert with_extra_observers(spec, 0) is spec
+
+
+def test_sim_clients_beyond_one_guilds_share_are_spread_over_crowd_guilds(tmp_path: Path) -> None:
+    from harness.engine.population import PER_GUILD, with_extra_observers
+
+    path = tmp_path / "crowd.toml"
+    path.write_text('id = "x"\ntitle = "t"\n[world]\nusers = ["owner"]\n[[world.guilds]]\nalias = "g"\n'
+                    'owner = "owner"\nchannels = [{ alias = "c" }]\n', encoding="utf-8")
+    [spec] = load_scenario_file(path)
+    grown = with_extra_observers(spec, PER_GUILD * 2 + 1)
+    home, *crowds = grown.world.guilds
+    assert len(home.members) == PER_GUILD
+    assert [len(g.members) for g in crowds] == [PER_GUILD, 1]
+    assert [g.owner for g in crowds] == ["crowd1_owner", "crowd2_owner"]
+    assert {"crowd1_owner", "crowd2_owner"} <= set(grown.world.users)
+    by_class: dict[str, set[str]] = {}
+    for client in grown.clients:
+        by_class.setdefault(client.observes_as, set()).update(client.subscribe)
+    assert by_class == {"extra_member": {"g/c"}, "crowd_member": {"crowd1/crowd1_c", "crowd2/crowd2_c"}}
+    # every crowd client subscribes in the guild it is a member of
+    members = {u: g.alias for g in grown.world.guilds for u in g.members}
+    assert all(members[c.user] == c.subscribe[0].split("/")[0] for c in grown.clients)

@@ -1,0 +1,63 @@
+"""Independent set-up work done concurrently: seeding's parts and the observers' connections.
+
+A *lane* is work whose order matters within itself and not against other lanes (e.g. the clients of
+one guild subscribe one after another, because each first subscription sends ``presence_update`` to
+those already subscribed; clients of other guilds do not see it). Lanes run at most ``limit`` at a
+time; the first failure cancels the others and is raised as itself, so callers keep handling
+``ScenarioAborted``, ``TargetError``, … exactly as they did when the work ran in order.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def run_lanes(lanes: Iterable[Callable[[], Awaitable[None]]], limit: int) -> None:
+    """Await every lane, at most ``limit`` at once; re-raise the first failure itself (not a group)."""
+    gate = asyncio.Semaphore(max(1, limit))
+
+    async def one(lane: Callable[[], Awaitable[None]]) -> None:
+        async with gate:
+            await lane()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for lane in lanes:
+                group.create_task(one(lane))
+    except BaseExceptionGroup as failures:
+        raise _first(failures) from None
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
+
+
+def group_connected(items: Sequence[T], keys: Callable[[T], Iterable[Hashable]]) -> list[list[T]]:
+    """Split ``items`` into lanes: two items share a lane when they share a key, directly or through
+    others (connected components). Lanes and the items in each keep the order of ``items``."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[Hashable, int] = {}
+    for index, item in enumerate(items):
+        for key in keys(item):
+            if key in owner:
+                a, b = root(owner[key]), root(index)
+                parent[max(a, b)] = min(a, b)
+            else:
+                owner[key] = index
+    lanes: dict[int, list[T]] = {}
+    for index, item in enumerate(items):
+        lanes.setdefault(root(index), []).append(item)
+    return list(lanes.values())
