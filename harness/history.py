@@ -19,7 +19,7 @@ Outcome = Literal["pending", "ok", "refused", "fail", "info"]
 did not predict, which is also a check failure)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReceivedFrame:
     """One data frame as a connection received it (control frames are not recorded)."""
 

@@ -41,6 +41,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from harness.clients.shared_payloads import SharedPayloads
 from harness.clients.gateway_limits import (
     CLOSE_MESSAGE_TOO_BIG, HISTORY_BUDGET_BYTES, HISTORY_BUDGET_FRAMES, MAX_FRAME_BYTES,
 )
@@ -120,6 +121,10 @@ def parse_envelope(raw: str) -> tuple[str | None, Any, str | None]:
     if extra:
         return t, d, f"unknown top-level member(s): {', '.join(extra)}"
     return t, d, None
+
+
+SHARED = SharedPayloads(parse_envelope)
+"""Every connection of the process records a fanout's equal frames as one shared copy."""
 
 
 def _with_token(url: str, token: str) -> str:
@@ -436,8 +441,7 @@ class GatewayConnection:
             t, d, err = parse_envelope(raw)
             err = "binary frame (the server must send text frames)" + (f"; {err}" if err else "")
         else:
-            raw = message
-            t, d, err = parse_envelope(raw)
+            raw, (t, d, err) = SHARED.get(message)
         frame = ReceivedFrame(
             conn=self.conn_id, seq=len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
         )

@@ -35,6 +35,8 @@ def register(commands: Any) -> None:
     soak.add_argument("--channels", type=positive_int, default=2, metavar="C", help="channels per guild (default 2)")
     soak.add_argument("--check-every", type=positive_float, default=10.0, metavar="S",
                       help="seconds between convergence checks (default 10)")
+    soak.add_argument("--check-sample", type=positive_int, default=200, metavar="K",
+                      help="clients each interval check reads, in turn (default 200; the end reads all)")
     soak.add_argument("--seed", type=int, default=None)
     soak.add_argument("--deadline", type=positive_float, default=2.0, metavar="S")
     soak.add_argument("--quiet", type=non_negative_float, default=0.25, metavar="S")
@@ -60,7 +62,8 @@ async def _cmd_soak(args: argparse.Namespace) -> int:
                          report_dir=args.report, json_path=args.json)
     seed = options.resolved_seed()
     plan = SoakPlan(clients=args.clients, duration_s=args.duration, rate=args.rate, guilds=args.guilds,
-                    channels=args.channels, check_every_s=args.check_every, seed=seed)
+                    channels=args.channels, check_every_s=args.check_every,
+                    check_sample=args.check_sample, seed=seed)
     for directory, what in ((args.report, "the report"), (args.json.parent if args.json else None, "the JSON result")):
         if directory:
             check_writable(directory, what)

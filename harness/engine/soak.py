@@ -15,7 +15,8 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Awaitable, Callable
 
 from harness.checks.types import LatencySample
 from harness.engine.results import ScenarioResult, percentile
@@ -38,6 +39,8 @@ class SoakPlan:
     channels: int = 2
     """Channels per guild; each client subscribes to one of its guild's channels."""
     check_every_s: float = 10.0
+    check_sample: int = 200
+    """Clients whose convergence each interval check reads (a rotating window); the end reads all."""
     seed: int = 0
 
     @property
@@ -91,25 +94,30 @@ class MutationMix:
         """actor -> (message alias, channel alias) it posted and has not deleted."""
         self.made = 0
 
-    def next(self) -> Mutation:
+    def next(self) -> tuple[int, Mutation]:
+        """The guild the mutation acts in, and the mutation."""
+        mutation, guild = self._next()
+        return guild, mutation
+
+    def _next(self) -> tuple[Mutation, int]:
         self.made += 1
         row = self.rng.choices([r for r, _ in MIX], [w for _, w in MIX])[0]
         i = self.rng.randrange(self.plan.clients)
         actor, g = f"u{i}", i % self.count
         own = self.messages.get(actor, [])
         if row == "workspace.update":
-            return UpdateWorkspace(actor=f"o{g}", guild=f"g{g}", name=f"soak {g} {self.made}")
+            return UpdateWorkspace(actor=f"o{g}", guild=f"g{g}", name=f"soak {g} {self.made}"), g
         if row == "message.edit" and own:
             alias, _ = self.rng.choice(own)
-            return EditMessage(actor=actor, message=alias, content=f"edited {self.made}")
+            return EditMessage(actor=actor, message=alias, content=f"edited {self.made}"), g
         if row == "message.delete" and own:
             alias, channel = own.pop(self.rng.randrange(len(own)))
-            return DeleteMessage(actor=actor, message=alias)
+            return DeleteMessage(actor=actor, message=alias), g
         channel = f"g{g}c{(i // self.count) % self.plan.channels}"
         alias = f"m{self.made}"
         own.append((alias, channel))
         self.messages[actor] = own[-20:]  # bounded: old messages are no longer edited or deleted
-        return CreateMessage(actor=actor, channel=channel, message=alias, content=f"soak {self.made}")
+        return CreateMessage(actor=actor, channel=channel, message=alias, content=f"soak {self.made}"), g
 
 
 async def run_soak(session: ScenarioSession, plan: SoakPlan,
@@ -131,21 +139,92 @@ async def run_soak(session: ScenarioSession, plan: SoakPlan,
 
 async def _mutate_for(session: ScenarioSession, plan: SoakPlan, monitor: "_Progress",
                       progress: Callable[[SoakProgress], None]) -> None:
+    """Issue the mix at the asked rate, one mutation in flight per guild; every ``check_every_s`` let
+    them land and check the convergence of the next window of ``check_sample`` clients."""
     mix = MutationMix(plan, random.Random(plan.seed))
+    lanes = GuildLanes(limit=2 * plan.guild_count)
+    sample = _RotatingSample(list(session.observers), plan.check_sample)
     began = time.monotonic()
     end, next_check, next_line = began + plan.duration_s, began + plan.check_every_s, began + 1.0
-    last_step: int | None = None
-    while (now := time.monotonic()) < end:
-        last_step = await session.perform_mutation(mix.next())
-        monitor.mutations += 1
-        if now >= next_line:
-            progress(monitor.sample())
-            next_line = now + 1.0
-        if now >= next_check:  # convergence at intervals: the clients whose frames changed their view
-            await session._settle(last_step)
-            next_check = time.monotonic() + plan.check_every_s
-        slot = began + monitor.mutations / plan.rate
-        await asyncio.sleep(max(0.0, slot - time.monotonic()))
+    try:
+        while (now := time.monotonic()) < end:
+            guild, mutation = mix.next()
+            await lanes.start(guild, partial(session.perform_mutation, mutation))
+            monitor.mutations += 1
+            if now >= next_line:
+                progress(monitor.sample())
+                next_line = now + 1.0
+            if now >= next_check:  # convergence at intervals: quiet the lanes, read a window of clients
+                await lanes.drain()
+                await session.check_convergence(sample.next())
+                next_check = time.monotonic() + plan.check_every_s
+            slot = began + monitor.mutations / plan.rate
+            await asyncio.sleep(max(0.0, slot - time.monotonic()))
+        await lanes.drain()
+    finally:
+        lanes.cancel()
+
+
+class GuildLanes:
+    """Mutations run concurrently across guilds and in order within one: the soak's guilds share no
+    user, so the model's prediction for one guild never depends on a mutation in flight in another,
+    while two in one guild (an edit behind its message's create) must land in the order issued."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._failure: BaseException | None = None
+
+    async def start(self, guild: int, work: Callable[[], Awaitable[Any]]) -> None:
+        """Queue ``work`` on its guild's lane; waits while ``limit`` are in flight (back-pressure), and
+        raises the first failure of an earlier one."""
+        self._raise_failure()
+        while len(self._tasks) >= self.limit:
+            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            self._raise_failure()
+        lock = self._locks.setdefault(guild, asyncio.Lock())
+
+        async def in_lane() -> None:
+            async with lock:
+                await work()
+
+        task = asyncio.create_task(in_lane())
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    async def drain(self) -> None:
+        """Wait for every mutation in flight; raise the first failure."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+        self._raise_failure()
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._failure is None:
+            self._failure = task.exception()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+
+class _RotatingSample:
+    """Successive windows of ``size`` labels, wrapping around: every client is checked in turn."""
+
+    def __init__(self, labels: list[str], size: int) -> None:
+        self.labels, self.size, self.at = labels, max(1, size), 0
+
+    def next(self) -> set[str]:
+        if len(self.labels) <= self.size:
+            return set(self.labels)
+        window = {self.labels[(self.at + i) % len(self.labels)] for i in range(self.size)}
+        self.at = (self.at + self.size) % len(self.labels)
+        return window
 
 
 class _Progress:
@@ -180,9 +259,15 @@ class _Progress:
 
 
     def _in_flight(self, failure: Any, now: float) -> bool:
-        """A loss of an event still within its deadline is an event on its way, not a failure yet."""
-        invoked = self.session.recorder.invoked_at.get(failure.step) if failure.kind == "loss" else None
-        return invoked is not None and now - invoked <= self.session._deadline
+        """Not a failure yet: a loss of an event still within its deadline (the event is on its way),
+        or a frame still younger than the judge's horizon (a mutation in flight may yet claim it)."""
+        recorder = self.session.recorder
+        if failure.kind == "loss":
+            invoked = recorder.invoked_at.get(failure.step)
+            return invoked is not None and now - invoked <= self.session._deadline
+        seq = (failure.details or {}).get("seq")
+        frame = recorder.frame(failure.conn, seq) if failure.conn is not None and isinstance(seq, int) else None
+        return frame is not None and frame.at >= self.session.evaluator.horizon()
 
 
 def throughput(result: ScenarioResult, plan: SoakPlan, session: ScenarioSession) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from pathlib import Path
 from harness.engine.soak import SoakPlan, soak_spec
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
-SMALL = ["soak", "--clients", "12", "--guilds", "3", "--duration", "5", "--rate", "10", "--check-every", "2"]
+SMALL = ["soak", "--clients", "12", "--guilds", "3", "--duration", "5", "--rate", "10", "--check-every", "2",
+         "--check-sample", "5"]
 
 
 def _soak(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
