@@ -240,3 +240,32 @@ async def test_a_page_socket_that_is_not_the_gateway_is_not_recorded(reference_t
         else:
             assert client.connection_ids == ["carol.web/ws0", "carol.web/ws1"]
         await client.page.evaluate("() => window.__hmr.close()")
+
+
+async def test_a_socket_the_page_closes_while_connecting_is_recorded_as_closed_by_the_page(
+        reference_targets, seeder, browser_clients):
+    """H1 of docs/real-server.md: the real web client closes a socket it just opened (still connecting)
+    and opens the next with the same URL; that socket ends with 1006 and must count as closed by the
+    page, not dropped by the server, and the next one must not inherit the page's close."""
+    import asyncio
+
+    target = await reference_targets()
+    ws = await seeder.workspace(target)
+    client = browser_clients("dave.web", target, seeder.redactor)
+    await client.start(ws.owner.username, tokens=await fresh_tokens(ws, seeder.redactor))
+    live = await client.wait_live()
+    await client.page.evaluate("""(url) => {
+        const first = new WebSocket(url);
+        first.close();
+        window.__next = new WebSocket(url);
+    }""", live.raw_url)
+    await client.wait_frames("ready", socket=2, timeout=15)
+    for _ in range(50):  # the page's report of the first socket's close code follows its close event
+        first = client.sockets[1]
+        if first.closed is not None and first.page_close is not None:
+            break
+        await asyncio.sleep(0.1)
+    first, following = client.sockets[1], client.sockets[2]
+    assert first.closed is not None and first.closed.by == "harness" and first.closed.code == 1006
+    assert following.closed is None and not following.closed_by_page
+    await client.page.evaluate("() => window.__next.close()")

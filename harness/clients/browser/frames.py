@@ -25,17 +25,23 @@ __all__ = ["SentFrame", "BrowserSocket", "FrameRecording", "is_gateway_url", "GA
 _SOCKET_PROBE = """
 (() => {
   // Report who closed each socket and its close code: Playwright's WebSocket events carry neither.
+  // Each socket is named by its document and creation order, never by its URL: a web client opens
+  // its sockets with one token, so several share a URL (and may close one while opening the next).
   const Native = window.WebSocket;
   if (!Native || Native.__harnessWrapped || typeof window.__harnessSocket !== "function") return;
+  const doc = Math.random().toString(36).slice(2);
+  let made = 0;
   const report = (payload) => { try { window.__harnessSocket(payload); } catch (e) { /* page unloading */ } };
   class HarnessWebSocket extends Native {
     constructor(url, protocols) {
       super(url, protocols);
-      const href = this.url;
-      this.addEventListener("close", (e) => report({ kind: "closed", url: href, code: e.code, reason: e.reason }));
+      const id = doc + ":" + (made++);
+      Object.defineProperty(this, "__harnessId", { value: id });
+      report({ kind: "opened", id, url: this.url });
+      this.addEventListener("close", (e) => report({ kind: "closed", id, url: this.url, code: e.code, reason: e.reason }));
     }
     close(code, reason) {
-      report({ kind: "close_called", url: this.url });
+      report({ kind: "close_called", id: this.__harnessId, url: this.url });
       return super.close(code, reason);
     }
   }
@@ -43,7 +49,6 @@ _SOCKET_PROBE = """
   window.WebSocket = HarnessWebSocket;
 })();
 """
-
 
 @dataclass(frozen=True)
 class SentFrame:
@@ -128,6 +133,11 @@ class FrameRecording:
         self._on_frame: list[Callable[[ReceivedFrame], None]] = []
         self._on_sent: list[Callable[[SentFrame], None]] = []
         self._on_close: list[Callable[[ConnectionClosed], None]] = []
+        # The probe's reports name a socket by its id; the k-th socket the probe saw opened is the k-th
+        # one Playwright reported (both in creation order), gateway or not (None in _created).
+        self._created: list[BrowserSocket | None] = []
+        self._probe_order: dict[str, int] = {}
+        self._parked: dict[int, list[Mapping[str, Any]]] = {}
 
     async def _install_socket_probe(self, context: Any) -> None:
         """Expose the probe's report binding and install the probe in every page of ``context``."""
@@ -170,10 +180,15 @@ class FrameRecording:
     def _on_websocket(self, ws: Any) -> None:
         if not is_gateway_url(ws.url):
             self.other_sockets.append(self.redactor.redact_url(ws.url))
+            self._created.append(None)
+            self._parked.pop(len(self._created) - 1, None)
             return
         sock = BrowserSocket(conn=f"{self.label}/ws{len(self.sockets)}", url=self.redactor.redact_url(ws.url),
                              opened_at=self.clock(), raw_url=ws.url)
         self.sockets.append(sock)
+        self._created.append(sock)
+        for report in self._parked.pop(len(self._created) - 1, []):  # the page spoke of it first
+            self._apply_page_report(sock, report)
         for callback in self._on_socket:
             callback(sock)
         ws.on("framereceived", lambda payload: self._received(sock, payload))
@@ -213,10 +228,24 @@ class FrameRecording:
         self._activity.set()
 
     def _on_page_socket_report(self, _source: Any, report: Mapping[str, Any]) -> None:
-        """The page's probe: ``close_called`` (the page closed it) or ``closed`` (its close code)."""
-        sock = next((s for s in reversed(self.sockets) if s.raw_url == report.get("url")), None)
-        if sock is None:
+        """The page's probe: ``opened`` (a socket's id), ``close_called`` (the page closed it) or
+        ``closed`` (its close code), each for the socket of that id."""
+        socket_id = str(report.get("id"))
+        if report.get("kind") == "opened":
+            self._probe_order.setdefault(socket_id, len(self._probe_order))
             return
+        index = self._probe_order.get(socket_id)
+        if index is None:  # a probe of an older build, or an id never announced: the newest of its URL
+            sock = next((s for s in reversed(self.sockets) if s.raw_url == report.get("url")), None)
+        elif index >= len(self._created):  # Playwright has not reported that socket yet
+            self._parked.setdefault(index, []).append(report)
+            return
+        else:
+            sock = self._created[index]
+        if sock is not None and sock.raw_url == report.get("url", sock.raw_url):
+            self._apply_page_report(sock, report)
+
+    def _apply_page_report(self, sock: BrowserSocket, report: Mapping[str, Any]) -> None:
         if report.get("kind") == "close_called":
             sock.closed_by_page = True
             if sock.closed is not None:
