@@ -37,10 +37,13 @@ class BrowserObserver:
     _subscribed_on: set[str] = field(default_factory=set)
 
     def attach(self) -> None:
-        self.client.on_socket(self._socket_opened)
-        self.client.on_sent(self._sent)
-        self.client.on_frame(self._received)
-        self.client.on_close(self._closed)
+        """Page events reach the model in their order, after any mutation in flight
+        (harness.engine.page_event_order)."""
+        order = self.session.page_events
+        self.client.on_socket(lambda socket: order.page_event(self._socket_opened, socket))
+        self.client.on_sent(lambda sent: order.page_event(self._sent, sent))
+        self.client.on_frame(lambda frame: order.page_event(self._received, frame))
+        self.client.on_close(lambda closed: order.page_event(self._closed, closed))
 
     @property
     def connections(self) -> list[str]:
@@ -53,22 +56,23 @@ class BrowserObserver:
 
     # ---- page events → history and model ----------------------------------------------------------
 
-    def _socket_opened(self, socket: BrowserSocket) -> None:
+    def _socket_opened(self, socket: BrowserSocket, *, lag: float = 0.0) -> None:
         recorder, model = self.session.recorder, self.session.model
-        for previous in self.client.sockets:
-            if previous is not socket and previous.closed is None:
+        earlier = self.client.sockets[:self.client.sockets.index(socket)]  # not those opened since (events wait)
+        for previous in earlier:
+            if previous.closed is None:
                 # The web client keeps one socket: a new one means it is closing the previous one,
                 # and the server may see the two in either order (docs/browser-clients.md).
-                closing = recorder.begin("disconnect", "page_switch", self.spec.label, conn=previous.conn, backdate_s=PAGE_EVENT_SLACK_S)
+                closing = recorder.begin("disconnect", "page_switch", self.spec.label, conn=previous.conn, backdate_s=PAGE_EVENT_SLACK_S + lag)
                 recorder.expect(model.connection_closing(closing.step, previous.conn))
                 recorder.finish(closing, "ok")
-        action = recorder.begin("connect", "gateway", self.spec.label, conn=socket.conn, by="page", backdate_s=PAGE_EVENT_SLACK_S)
+        action = recorder.begin("connect", "gateway", self.spec.label, conn=socket.conn, by="page", backdate_s=PAGE_EVENT_SLACK_S + lag)
         recorder.add_connection(socket.conn, self.spec.label, socket)
         self.session.evaluator.set_profile(socket.conn, self.session.protocol_profile(self.spec))
         recorder.expect(model.connection_opened(action.step, socket.conn, self.spec.user))
         recorder.finish(action, "ok")
 
-    def _sent(self, sent: SentFrame) -> None:
+    def _sent(self, sent: SentFrame, *, lag: float = 0.0) -> None:
         if sent.event_type != "subscribe" or not isinstance(sent.data, dict):
             return
         guild_id, channel_id = sent.data.get("guild_id"), sent.data.get("channel_id")
@@ -76,7 +80,7 @@ class BrowserObserver:
         guild, channel = world.alias_of("guild", guild_id), world.alias_of("channel", channel_id)
         recorder = self.session.recorder
         action = recorder.begin("subscribe", f"{guild or guild_id}/{channel or channel_id}", self.spec.label,
-                                conn=sent.conn, by="page", backdate_s=PAGE_EVENT_SLACK_S)
+                                conn=sent.conn, by="page", backdate_s=PAGE_EVENT_SLACK_S + lag)
         if guild is not None and channel is not None:
             recorder.expect(self.session.model.subscribe_requested(action.step, sent.conn, guild, channel))
             if sent.conn not in self._subscribed_on and world.channel(channel).kind == "text":
@@ -84,14 +88,14 @@ class BrowserObserver:
                 self.active = (guild_id, channel_id)
         recorder.finish(action, "ok")
 
-    def _received(self, frame: ReceivedFrame) -> None:
+    def _received(self, frame: ReceivedFrame, *, lag: float = 0.0) -> None:
         if frame.event_type == "subscribed" and isinstance(frame.data, dict):
             self.session.model.subscription_acked(frame.conn, frame.data.get("guild_id"), frame.data.get("channel_id"))
 
-    def _closed(self, closed: ConnectionClosed) -> None:
+    def _closed(self, closed: ConnectionClosed, *, lag: float = 0.0) -> None:
         recorder = self.session.recorder
         action = recorder.begin("disconnect", "page_closed" if closed.by == "harness" else "server_closed",
-                                self.spec.label, conn=closed.conn, backdate_s=PAGE_EVENT_SLACK_S)
+                                self.spec.label, conn=closed.conn, backdate_s=PAGE_EVENT_SLACK_S + lag)
         recorder.expect(self.session.model.connection_closed(action.step, closed.conn, by=closed.by))
         recorder.finish(action, "ok")
 

@@ -50,6 +50,7 @@ from harness.engine.results import (
 )
 from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
 from harness.engine.lanes import group_connected, run_lanes
+from harness.engine.page_event_order import PageEventOrder
 from harness.engine.seeding import seed_plan
 from harness.engine.view_tracking import ViewTracker
 from harness.engine.load_monitor import LoadFigures, LoadMonitor
@@ -170,6 +171,7 @@ class ScenarioSession:
         self.recorder.emits = self.server_profile.emits
         self.recorder.on_expect = self._note_missed
         self.seed_sessions: dict[str, RestSession] = {}
+        self.page_events = PageEventOrder(self.clock)
         self.observers: dict[str, Observer] = {}
         self.failures: list[CheckFailure] = []
         self.latencies: list[Any] = []
@@ -569,6 +571,16 @@ class ScenarioSession:
 
     async def _mutate(self, mutation: Mutation, session: RestSession, *, client: str | None,
                       seeding: bool) -> tuple[int, RestResult]:
+        if seeding:
+            return await self._mutate_now(mutation, session, client=client, seeding=True)
+        self.page_events.mutation_started()  # pages' reactions reach the model after its commit
+        try:
+            return await self._mutate_now(mutation, session, client=client, seeding=False)
+        finally:
+            self.page_events.mutation_committed()
+
+    async def _mutate_now(self, mutation: Mutation, session: RestSession, *, client: str | None,
+                          seeding: bool) -> tuple[int, RestResult]:
         plan = self.model.plan(mutation)
         action = self.recorder.begin("seed" if seeding else "mutation", mutation.row, client or f"{mutation.actor}")
         if isinstance(plan.call, GatewayCall):

@@ -17,6 +17,7 @@ from harness.engine.evaluate import Evaluator
 from harness.engine.recorder import Recorder
 from harness.engine.scenario import ClientSpec, ScenarioSpec
 from harness.model.mutations import Mutation
+from harness.engine.page_event_order import PageEventOrder
 from harness.model.oracle import Model
 from harness.targets.base import Target
 
@@ -44,6 +45,7 @@ class SessionApi(Protocol):
     failures: list[CheckFailure]
     observers: dict[str, Observer]
     seed_sessions: dict[str, RestSession]
+    page_events: PageEventOrder
 
     def observer(self, label: str) -> Observer:
         """The simulated client ``label`` (a ScenarioError when the scenario has none)."""
