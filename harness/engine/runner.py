@@ -354,9 +354,13 @@ class ScenarioSession:
         def shares(spec: ClientSpec) -> list[str]:
             return [f"user:{spec.user}", *(f"guild:{gc.split('/')[0]}" for gc in spec.subscribe)]
 
+        # Decided before the lanes start: the first --browsers N declared browser clients are browsers.
+        declared = [spec.label for spec in clients if spec.kind == "browser"]
+        as_browser = set(declared[:self.browsers.max_clients]) if self.browsers is not None else set()
+
         async def in_order(lane: list[ClientSpec]) -> None:
             for spec in lane:
-                await self._add_observer(spec)
+                await self._add_observer(spec, as_browser=spec.label in as_browser)
 
         await run_lanes([partial(in_order, lane) for lane in group_connected(clients, shares)],
                         self.options.setup_concurrency)
@@ -366,10 +370,9 @@ class ScenarioSession:
             added.clear()
             added.update(ordered)
 
-    async def _add_observer(self, spec: ClientSpec) -> None:
-        browsers = self.browsers
-        if spec.kind == "browser" and browsers is not None and len(self.browser_observers) < browsers.max_clients:
-            await self._add_browser(spec, browsers)
+    async def _add_observer(self, spec: ClientSpec, *, as_browser: bool) -> None:
+        if as_browser and self.browsers is not None:
+            await self._add_browser(spec, self.browsers)
             return
         # A declared browser client beyond --browsers N observes as a simulated client instead.
         user = self.model.world.user(spec.user)

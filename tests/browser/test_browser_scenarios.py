@@ -52,3 +52,19 @@ async def test_each_web_fault_fails_its_browser_check_with_a_screenshot(tmp_path
     screenshots = [Path(a.path) for a in result.artefacts if a.kind == "screenshot"]
     assert screenshots and all(p.stat().st_size > 1000 for p in screenshots)
     assert any(a.kind == "trace" for a in result.artefacts)
+
+
+async def test_declared_browser_clients_beyond_browsers_n_observe_as_simulated_clients(tmp_path):
+    spec = BY_ID["browser.workspace.rename_via_ui"]
+    declared = [c.label for c in spec.clients if c.kind == "browser"]
+    assert len(declared) == 2
+    async with ReferenceTarget() as target:
+        browsers = LazyBrowsers(1, target.web_url or target.rest_url)
+        try:
+            runner = ScenarioRunner(target, RunnerOptions(artefacts_dir=tmp_path), Redactor(), browsers)
+            result = await runner.run(spec)
+        finally:
+            await browsers.close()
+    assert result.status == "passed", result.error or [f.message for f in result.failures]
+    kinds = {c.label: c.kind for c in result.clients}
+    assert kinds[declared[0]] == "browser" and kinds[declared[1]] != "browser"  # the first declared gets the browser
