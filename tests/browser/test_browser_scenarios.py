@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.browser_observers import LazyBrowsers
-from harness.redact import Redactor
-from harness.engine.runner import RunnerOptions, ScenarioRunner
 from harness.targets.reference import ReferenceTarget
 from scenarios.browser import BROWSER_SCENARIOS
+from tests.support.browser_runs import run_with_browsers
 
 BY_ID = {spec.id: spec for spec in BROWSER_SCENARIOS}
 
@@ -25,12 +23,8 @@ WEB_FAULTS = [
 
 async def _run(scenario_id: str, artefacts: Path, faults: list[str] | None = None):
     async with ReferenceTarget(faults=faults or []) as target:
-        browsers = LazyBrowsers(2, target.web_url or target.rest_url)
-        try:
-            runner = ScenarioRunner(target, RunnerOptions(artefacts_dir=artefacts), Redactor(), browsers)
-            return [await runner.run(BY_ID[i]) for i in ([scenario_id] if scenario_id != "*" else sorted(BY_ID))]
-        finally:
-            await browsers.close()
+        ids = [scenario_id] if scenario_id != "*" else sorted(BY_ID)
+        return await run_with_browsers(target, [BY_ID[i] for i in ids], artefacts)
 
 
 async def test_every_browser_scenario_passes_on_the_reference_target(tmp_path):
@@ -59,12 +53,7 @@ async def test_declared_browser_clients_beyond_browsers_n_observe_as_simulated_c
     declared = [c.label for c in spec.clients if c.kind == "browser"]
     assert len(declared) == 2
     async with ReferenceTarget() as target:
-        browsers = LazyBrowsers(1, target.web_url or target.rest_url)
-        try:
-            runner = ScenarioRunner(target, RunnerOptions(artefacts_dir=tmp_path), Redactor(), browsers)
-            result = await runner.run(spec)
-        finally:
-            await browsers.close()
+        [result] = await run_with_browsers(target, [spec], tmp_path, browsers=1)
     assert result.status == "passed", result.error or [f.message for f in result.failures]
     kinds = {c.label: c.kind for c in result.clients}
     assert kinds[declared[0]] == "browser" and kinds[declared[1]] != "browser"  # the first declared gets the browser

@@ -11,12 +11,10 @@ import re
 
 from aiohttp import web
 
-from harness.engine.browser_observers import LazyBrowsers
-from harness.engine.runner import RunnerOptions, ScenarioRunner
-from harness.redact import Redactor
 from harness.targets.proxy import TamperingProxy
 from harness.targets.reference import ReferenceTarget
 from scenarios.browser import BROWSER_SCENARIOS
+from tests.support.browser_runs import run_with_browsers
 
 KICK = re.compile(r"^(/api)?/guilds/[^/]+/members/[^/]+/kick$")
 HELD_BACK_S = 1.0
@@ -35,12 +33,7 @@ class SlowKickAnswers(TamperingProxy):
 async def test_a_kicked_pages_switch_is_ordered_after_the_kick_whose_answer_came_late(tmp_path):
     [spec] = [s for s in BROWSER_SCENARIOS if s.id == "browser.member.kick_self"]
     async with SlowKickAnswers(ReferenceTarget(), owns_inner=True) as target:
-        browsers = LazyBrowsers(2, target.web_url or target.rest_url)
-        try:
-            runner = ScenarioRunner(target, RunnerOptions(artefacts_dir=tmp_path), Redactor(), browsers)
-            result = await runner.run(spec)
-        finally:
-            await browsers.close()
+        [result] = await run_with_browsers(target, [spec], tmp_path)
     assert result.status == "passed", result.error or [f.message for f in result.failures]
     kick = next(a for a in result.steps if a.kind == "mutation" and a.name == "member.kick")
     after = [(a.kind, a.client) for a in result.steps if a.step > kick.step]
