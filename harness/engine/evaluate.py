@@ -19,7 +19,7 @@ from dataclasses import replace
 from harness.checks.limits import check_limits
 from harness.checks.types import CheckClass, CheckFailure
 from harness.engine.compat import relax_delivery
-from harness.history import ConnectionId
+from harness.history import ConnectionId, ReceivedFrame
 from harness.model.oracle import Model
 from harness.engine.recorder import Recorder
 from harness.redact import Redactor
@@ -64,11 +64,8 @@ class Evaluator:
         self.profiles[conn] = profile
 
     def delivery(self) -> DeliveryReport:
-        expectations = self.recorder.expectations
-        self._judge.add_expectations(expectations[self._expectations_seen:])
-        self._expectations_seen = len(expectations)
-        frames = {conn: source.frames for conn, source in self.recorder.sources.items()}
-        report = self._judge.report(frames, self.recorder.closes(), horizon=self.horizon())
+        report = self._judge.report(self._frames_with_new_expectations(), self.recorder.closes(),
+                                    horizon=self.horizon())
         self._created += [a for a in report.fresh if a.event_type == "message_create"]
         if CheckClass.DELIVERY in self.disabled:
             report.failures = []
@@ -78,13 +75,18 @@ class Evaluator:
     async def catch_up(self) -> None:
         """Attribute the final frames in slices, yielding between them, so a large backlog does not
         hold the event loop (and every reader's receive times) for seconds."""
-        frames = {conn: source.frames for conn, source in self.recorder.sources.items()}
-        self._judge.add_expectations(self.recorder.expectations[self._expectations_seen:])
-        self._expectations_seen = len(self.recorder.expectations)
+        frames = self._frames_with_new_expectations()
         while not self._judge.advance(frames, horizon=self.horizon(), budget=CATCH_UP_SLICE):
             await asyncio.sleep(0)
         while not self._check_frames(budget=CATCH_UP_SLICE):
             await asyncio.sleep(0)
+
+    def _frames_with_new_expectations(self) -> dict[ConnectionId, list[ReceivedFrame]]:
+        """Hand the judge the expectations recorded since last time; every connection's frames."""
+        expectations = self.recorder.expectations
+        self._judge.add_expectations(expectations[self._expectations_seen:])
+        self._expectations_seen = len(expectations)
+        return {conn: source.frames for conn, source in self.recorder.sources.items()}
 
     def horizon(self) -> float:
         """Frames older than this are final for the delivery judge (see the module docstring)."""

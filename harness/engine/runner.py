@@ -66,10 +66,10 @@ log = logging.getLogger(__name__)
 POLL_FIRST_S = 0.01
 POLL_MAX_S = 0.1
 OVERLOAD_FRACTION = 0.5
-OVERLOAD_ACK_FACTOR = 5
-"""How many more deadlines a subscribe ack is awaited while the harness is overloaded."""
 """The harness counts as overloaded when its event loop lagged more than this share of the delivery
 deadline: its own receive times could then turn an in-time delivery into a late one."""
+OVERLOAD_ACK_FACTOR = 5
+"""How many more deadlines a subscribe ack is awaited while the harness is overloaded."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ class RunnerOptions:
     rest_timeout_s: float = 5.0
     """Bound of one REST call of an observer (a soak of thousands of clients on a busy machine needs more)."""
     hydrate_concurrency: int = 8
+    """Observers whose initial REST view is read at once (thousands read one by one took minutes)."""
     setup_concurrency: int = 8
     """Seeding parts and client lanes set up at once (harness.engine.lanes)."""
     read_concurrency: int = 32
@@ -103,7 +104,6 @@ class RunnerOptions:
     freeze_after_start_clients: int = 100
     """From this many observers on, the objects built while starting are frozen out of the garbage
     collector's sight (a full collection of a large population's heap stalled the loop for seconds)."""
-    """Observers whose initial REST view is read at once (thousands read one by one took minutes)."""
 
 
 class ScenarioAborted(Exception):
@@ -459,13 +459,8 @@ class ScenarioSession:
                              predicted="ack" if expected else "ignored")
 
     async def _hydrate_all(self) -> None:
-        gate = asyncio.Semaphore(self.options.hydrate_concurrency)
-
-        async def one(observer: Observer) -> None:
-            async with gate:
-                await self._hydrate(observer)
-
-        await asyncio.gather(*(one(o) for o in self.observers.values()))
+        await run_lanes([partial(self._hydrate, o) for o in self.observers.values()],
+                        self.options.hydrate_concurrency)
 
     async def _hydrate(self, observer: Observer) -> None:
         assert observer.primary is not None
@@ -657,7 +652,7 @@ class ScenarioSession:
         """Poll until this step's MUST deliveries arrived and every replica converged, or the deadline.
         ``whole``: every client's whole view is read (else only what its frames can have changed);
         ``clients``: the labels whose convergence is checked (default: every client)."""
-        observers = [o for label, o in self.observers.items() if clients is None or label in clients]
+        observers = _chosen(self.observers, clients)
         deadline = self.clock() + self._deadline
         interval = POLL_FIRST_S
         while True:
@@ -709,9 +704,8 @@ class ScenarioSession:
             async with gate:
                 return await self._converged(observer, step, whole=whole)
 
-        chosen = (lambda label: clients is None or label in clients)
-        checks = [*(bounded(o) for label, o in self.observers.items() if chosen(label)),
-                  *(b.converged(step) for label, b in self.browser_observers.items() if chosen(label))]
+        checks = [*(bounded(o) for o in _chosen(self.observers, clients)),
+                  *(b.converged(step) for b in _chosen(self.browser_observers, clients))]
         return [failure for found in await asyncio.gather(*checks) for failure in found]
 
     async def _converged(self, observer: Observer, step: int | None, *, whole: bool = False) -> list[CheckFailure]:
@@ -912,6 +906,11 @@ def _excused_by_overload(failure: CheckFailure) -> CheckFailure:
     if _is_late(failure):
         return replace(failure, severity="warning", details={**failure.details, "harness_overloaded": True})
     return failure
+
+
+def _chosen(by_label: dict[str, Any], clients: Collection[str] | None) -> list[Any]:
+    """The clients named in ``clients`` (every client when None), in their order."""
+    return [client for label, client in by_label.items() if clients is None or label in clients]
 
 
 def _lost(report: DeliveryReport, step: int) -> bool:

@@ -4,9 +4,9 @@ convergence at intervals and at the end.
 
 It is one long scenario run by the ordinary session (harness.engine.runner.ScenarioSession): the same
 seeding, model, recorder, incremental delivery judge and convergence checks as any scenario, so a
-soak proves what a scenario proves, over a population. Clients are spread so that no guild holds
-more than ``per_guild`` of them: N clients in one guild exchange ~N²/2 ``presence_update`` frames by
-the protocol itself when they connect.
+soak proves what a scenario proves, over a population. Clients are spread over guilds (one per 100
+by default): N clients in one guild exchange ~N²/2 ``presence_update`` frames by the protocol itself
+when they connect.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ import random
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from harness.checks.types import LatencySample
+from harness.engine.lanes import GuildLanes
 from harness.engine.results import ScenarioResult, percentile
 from harness.engine.runner import ScenarioSession
 from harness.engine.scenario import Blueprint, ChannelSpec, ClientSpec, GuildSpec, ScenarioSpec
@@ -96,28 +97,24 @@ class MutationMix:
 
     def next(self) -> tuple[int, Mutation]:
         """The guild the mutation acts in, and the mutation."""
-        mutation, guild = self._next()
-        return guild, mutation
-
-    def _next(self) -> tuple[Mutation, int]:
         self.made += 1
         row = self.rng.choices([r for r, _ in MIX], [w for _, w in MIX])[0]
         i = self.rng.randrange(self.plan.clients)
         actor, g = f"u{i}", i % self.count
         own = self.messages.get(actor, [])
         if row == "workspace.update":
-            return UpdateWorkspace(actor=f"o{g}", guild=f"g{g}", name=f"soak {g} {self.made}"), g
+            return g, UpdateWorkspace(actor=f"o{g}", guild=f"g{g}", name=f"soak {g} {self.made}")
         if row == "message.edit" and own:
             alias, _ = self.rng.choice(own)
-            return EditMessage(actor=actor, message=alias, content=f"edited {self.made}"), g
+            return g, EditMessage(actor=actor, message=alias, content=f"edited {self.made}")
         if row == "message.delete" and own:
-            alias, channel = own.pop(self.rng.randrange(len(own)))
-            return DeleteMessage(actor=actor, message=alias), g
+            alias, _ = own.pop(self.rng.randrange(len(own)))
+            return g, DeleteMessage(actor=actor, message=alias)
         channel = f"g{g}c{(i // self.count) % self.plan.channels}"
         alias = f"m{self.made}"
         own.append((alias, channel))
         self.messages[actor] = own[-20:]  # bounded: old messages are no longer edited or deleted
-        return CreateMessage(actor=actor, channel=channel, message=alias, content=f"soak {self.made}"), g
+        return g, CreateMessage(actor=actor, channel=channel, message=alias, content=f"soak {self.made}")
 
 
 async def run_soak(session: ScenarioSession, plan: SoakPlan,
@@ -165,54 +162,6 @@ async def _mutate_for(session: ScenarioSession, plan: SoakPlan, monitor: "_Progr
         lanes.cancel()
 
 
-class GuildLanes:
-    """Mutations run concurrently across guilds and in order within one: the soak's guilds share no
-    user, so the model's prediction for one guild never depends on a mutation in flight in another,
-    while two in one guild (an edit behind its message's create) must land in the order issued."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._failure: BaseException | None = None
-
-    async def start(self, guild: int, work: Callable[[], Awaitable[Any]]) -> None:
-        """Queue ``work`` on its guild's lane; waits while ``limit`` are in flight (back-pressure), and
-        raises the first failure of an earlier one."""
-        self._raise_failure()
-        while len(self._tasks) >= self.limit:
-            await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-            self._raise_failure()
-        lock = self._locks.setdefault(guild, asyncio.Lock())
-
-        async def in_lane() -> None:
-            async with lock:
-                await work()
-
-        task = asyncio.create_task(in_lane())
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    async def drain(self) -> None:
-        """Wait for every mutation in flight; raise the first failure."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
-        self._raise_failure()
-
-    def cancel(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None and self._failure is None:
-            self._failure = task.exception()
-
-    def _raise_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
-
 class _RotatingSample:
     """Successive windows of ``size`` labels, wrapping around: every client is checked in turn."""
 
@@ -242,7 +191,7 @@ class _Progress:
         self._frames = self._frames_now()
 
     def _frames_now(self) -> int:
-        return sum(len(source.frames) for source in self.session.recorder.sources.values())
+        return frames_recorded(self.session)
 
     def sample(self, final: bool = False) -> SoakProgress:
         now, frames = time.monotonic(), self._frames_now()
@@ -257,7 +206,6 @@ class _Progress:
             if not final else len([f for f in self.session.failures if f.is_error])
         return SoakProgress(round(now - self._began, 1), self.clients, self.mutations, rate, latency, failures)
 
-
     def _in_flight(self, failure: Any, now: float) -> bool:
         """Not a failure yet: a loss of an event still within its deadline (the event is on its way),
         or a frame still younger than the judge's horizon (a mutation in flight may yet claim it)."""
@@ -270,8 +218,12 @@ class _Progress:
         return frame is not None and frame.at >= self.session.evaluator.horizon()
 
 
+def frames_recorded(session: ScenarioSession) -> int:
+    return sum(len(source.frames) for source in session.recorder.sources.values())
+
+
 def throughput(result: ScenarioResult, plan: SoakPlan, session: ScenarioSession) -> dict[str, Any]:
-    frames = sum(len(source.frames) for source in session.recorder.sources.values())
+    frames = frames_recorded(session)
     mutations = sum(1 for a in session.recorder.actions if a.kind == "mutation")
     return {"clients": plan.clients, "guilds": plan.guild_count, "mutations": mutations,
             "frames": frames, "frames_judged": session.evaluator.frames_judged,
