@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +47,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(900))  # includes waiting for the lock below
 
 
-@pytest.fixture(autouse=True)
-def _one_docker_test_at_a_time() -> Iterator[None]:
-    """A machine-wide lock: whatever worker (or concurrent test run) a Docker test is on, no other Docker test
-    runs meanwhile, since each asserts that nothing harness-labelled is left in the one engine."""
+@contextmanager
+def _machine_wide_docker_lock() -> Iterator[None]:
     with open(os.path.join(tempfile.gettempdir(), "sync-harness-docker-tests.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _one_docker_test_at_a_time() -> Iterator[None]:
+    """A machine-wide lock: whatever worker (or concurrent test run) a Docker test is on, no other Docker test
+    runs meanwhile, since each asserts that nothing harness-labelled is left in the one engine."""
+    with _machine_wide_docker_lock():
+        yield
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -78,7 +85,10 @@ def docker_client() -> Any:
 
 @pytest.fixture(scope="session")
 def reference_image(docker_client: Any) -> str:
-    tag, seconds, built = ensure_reference_image(docker_client)
+    # Under the same lock: two workers building at once removed each other's older tags mid-listing.
+    # (Session fixtures are set up before the per-test lock is taken, so this never nests in it.)
+    with _machine_wide_docker_lock():
+        tag, seconds, built = ensure_reference_image(docker_client)
     _figures.append(f"docker: reference image {tag} {'built' if built else 'reused'} in {seconds:.1f}s")
     return tag
 

@@ -224,8 +224,10 @@ def ensure_reference_image(client: docker.DockerClient) -> tuple[str, float, boo
 
 def _remove_older_tags(client: docker.DockerClient, keep: str) -> None:
     """Earlier builds of the image (other content hashes): each is ~130 MB the engine would keep forever."""
-    for image in client.images.list(name=IMAGE_REPO):
-        for old in image.tags:
+    # The low-level listing: the SDK's images.list() re-reads each image, which fails if another run
+    # removes one in between.
+    for image in client.api.images(name=IMAGE_REPO):
+        for old in image.get("RepoTags") or []:
             if old != keep:
                 try:
                     client.images.remove(old)
