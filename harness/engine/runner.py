@@ -49,6 +49,7 @@ from harness.engine.results import (
     ArtefactRecord, ClientRecord, HarnessLoad, ScenarioResult, StepRecord, failure_record, latency_stats,
 )
 from harness.engine.scenario import ClientSpec, ScenarioSpec, StepSpec
+from harness.engine.message_binding import bind_from_listings
 from harness.engine.lanes import group_connected, run_lanes
 from harness.engine.page_event_order import PageEventOrder
 from harness.engine.seeding import seed_plan
@@ -661,7 +662,7 @@ class ScenarioSession:
             waiting = step is not None and _lost(report, step)
             if not waiting and all(o.replica.idle for o in observers):
                 # the model must know gateway-created ids before comparing
-                self._bind_gateway_messages()
+                await self._bind_gateway_messages()
                 convergence = await self._convergence(step, whole=whole, clients=clients)
                 if not any(f.is_error for f in convergence):
                     self.failures += convergence  # expected degradation of an older version, if any
@@ -671,7 +672,7 @@ class ScenarioSession:
             await asyncio.sleep(interval)
             interval = min(interval * 1.6, POLL_MAX_S)
         self.evaluator.delivery()
-        self._bind_gateway_messages()
+        await self._bind_gateway_messages()
         final = await self._convergence(step, whole=whole, clients=clients)  # fresh: a poll that found a replica busy compared nothing
         self.failures += final
         await self._screenshot_diverged_browsers(final, step)
@@ -752,13 +753,15 @@ class ScenarioSession:
             tracker.passed(rest_view)
         return failures
 
-    def _bind_gateway_messages(self) -> None:
-        """Bind from the attributions of the evaluations so far (every settle poll evaluates first)."""
+    async def _bind_gateway_messages(self) -> None:
+        """Bind from the attributions of the evaluations so far (every settle poll evaluates first),
+        then what no frame could bind from its channel's listing."""
         for attribution in self.evaluator.take_message_creates():
             expected = self.recorder.expectations[attribution.expectation]
             frame = self.recorder.frame(attribution.conn, attribution.seq)
             if frame is not None:
                 self.model.bind_attributed(expected, frame.data)
+        await bind_from_listings(self.model, self._session_of_user)
 
     async def _judge(self) -> None:
         report = self.evaluator.delivery()
@@ -779,6 +782,10 @@ class ScenarioSession:
 
     def _observer_of_user(self, user: str) -> Observer | None:
         return next((o for o in self.observers.values() if o.spec.user == user), None)
+
+    def _session_of_user(self, user: str) -> RestSession | None:
+        observer = self._observer_of_user(user)
+        return observer.sim.rest if observer else self.seed_sessions.get(user)
 
     def session_of_connection(self, conn: str) -> RestSession | None:
         label = self.recorder.conn_clients.get(conn)

@@ -19,7 +19,7 @@ from harness.model.expectations import Delivery, ExpectedEvent, SetBetween, Unor
 from harness.model.mutations.base import EventPrediction, GatewayCall, Mutation, RestCall, RestResult, Verdict
 from harness.model.projection import project
 from harness.model.views import ClientView, Scope
-from harness.model.world import World, WorldConfig
+from harness.model.world import Message, World, WorldConfig
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,17 @@ class Model:
         return self._spare_starved(expected)
 
     def bind_message(self, alias: str, message_id: str) -> None:
-        """Bind a gateway-created message's id, read from the frame attributed to its expectation."""
+        """Bind a gateway-created message's id, read from the frame attributed to its expectation or
+        from a listing of its channel (``unbound_messages``)."""
         self.world.bind("message", alias, message_id)
+        for key in [key for key, unbound in self._unbound.items() if unbound == alias]:
+            del self._unbound[key]
+
+    def unbound_messages(self) -> list[Message]:
+        """Gateway-created messages no attributed frame has bound: none may have been due to anyone
+        (nobody subscribed to the channel), so the runner finds them in their channel's listing."""
+        return [self.world.messages[alias] for alias in self._unbound.values()
+                if alias in self.world.messages and self.world.messages[alias].id is None]
 
     def bind_attributed(self, expected: ExpectedEvent, data: Any) -> str | None:
         """Convenience for the runner: when ``expected`` is a gateway-created message still without an
@@ -85,7 +94,6 @@ class Model:
         if alias is None or not isinstance(data, dict) or not isinstance(data.get("message_id"), str):
             return None
         self.bind_message(alias, data["message_id"])
-        del self._unbound[(expected.step, expected.order)]
         return alias
 
     # ---- connections ----------------------------------------------------------------------------

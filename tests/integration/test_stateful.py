@@ -28,9 +28,11 @@ which Hypothesis tries first whatever the seed — so the test does not depend o
 reaching a rare state (an audience fault needs e.g. a kick or an override first)."""
 FAULT_SEED = 3
 """Any seed: it only has to show up in the title and the replay."""
-REGRESSION_SEEDS = (629398821,)
-"""Seeds that found a harness defect (issue 16 item 5: the replica kept roles deleted while it had no
-guild connection to a guild it had joined). Each is replayed whole, and its shrunk replay is kept in
+REGRESSION_SEEDS = (629398821, 2284207638)
+"""Seeds that found a harness defect: 629398821 (issue 16 item 5: the replica kept roles deleted while
+it had no guild connection to a guild it had joined), 2284207638 (a message created over the gateway
+in a channel nobody was subscribed to was never bound, so a later subscriber's REST showed a message
+the model did not). Each is replayed whole, and its shrunk replay is kept in
 ``data/stateful-seed-<seed>.json``."""
 DATA = Path(__file__).parent / "data"
 RANDOM_SEEDS = int(os.environ.get("SYNC_STATEFUL_RANDOM_SEEDS", "2"))

@@ -118,6 +118,14 @@ def test_gateway_message_id_is_bound_from_the_attributed_frame(sb: Sandbox) -> N
     assert sb.model.bind_attributed(exp, {"message_id": "01JOTHER"}) is None  # bound once
 
 
+def test_a_gateway_message_no_frame_bound_is_listed_until_bound_by_alias(sb: Sandbox) -> None:
+    sb.connect("carol")
+    sb.model.commit(sb.next_step(), GatewayMessage("carol", "general", "g1", "over the wire"), GATEWAY_SENT)
+    assert [m.alias for m in sb.model.unbound_messages()] == ["g1"]
+    sb.model.bind_message("g1", "01JGATEWAYMESSAGE000000000")  # found in the channel's listing
+    assert sb.model.unbound_messages() == [] and sb.model.world.message_id("g1") == "01JGATEWAYMESSAGE000000000"
+
+
 def test_gateway_message_needs_a_connection(sb: Sandbox) -> None:
     with pytest.raises(ScenarioError):
         sb.model.plan(GatewayMessage("carol", "general", "g1", "x"))
