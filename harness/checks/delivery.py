@@ -126,7 +126,8 @@ class DeliveryJudge:
         self.deadline_s = deadline_s
         self.invoked = invoked
         self.classify = classify
-        self.expectations: list[ExpectedEvent] = []
+        self.expectations: list[ExpectedEvent | None] = []
+        """Indexed by the order they were added; a retired one is None."""
         self._index = _Index()
         self._final = _Ledger()
         self._open_must: dict[int, set[ConnectionId]] = {}
@@ -177,6 +178,58 @@ class DeliveryJudge:
             self._consumed[conn] = done
         fresh, self._final.fresh = self._final.fresh + scratch.fresh, []
         return self._verdict(scratch, _first_closes(closes), fresh)
+
+    # ---- forgetting the final past (a soak's bounded memory) ----------------------------------------
+
+    def retire(self, cutoff: float, closes: Iterable[ConnectionClosed] | Mapping[ConnectionId, ConnectionClosed] = ()
+               ) -> tuple[list[CheckFailure], list[LatencySample], set[int]]:
+        """Judge for good, and forget, the expectations invoked before ``cutoff`` and the final frames
+        nobody claimed that arrived before it: returns their failures, their latency samples and the
+        retired expectation indices. The caller makes sure every frame before ``cutoff`` is final and
+        ``cutoff`` is at least a deadline behind the horizon; a copy of a retired event arriving later
+        is then judged as a frame no expectation claims (``unexpected``, or ``leak``)."""
+        final = self._final
+        retired = {i for i, exp in self._live() if (at := self.invoked.get(exp.step)) is not None and at < cutoff}
+        steps = {self.expectations[i].step for i in retired}  # type: ignore[union-attr]
+        failures = self._losses(_Ledger(final), _first_closes(closes), only=retired)
+        failures += [f for f in final.failures if f.step in steps]
+        final.failures = [f for f in final.failures if f.step not in steps]
+        for index, frame in final.leaks:
+            if index in retired:
+                failures.append(self._leak(index, frame))
+        final.leaks = [(i, f) for i, f in final.leaks if i not in retired]
+        for key in sorted(k for k in final.duplicates if k[0] in retired):
+            failures.append(self._duplicate(key, final.copies(key)))
+        final.duplicates = {k for k in final.duplicates if k[0] not in retired}
+        for key in sorted(k for k in final.disordered if k[1] in steps):
+            failures.append(self._disorder(key, final.arrived(key)))
+        final.disordered = {k for k in final.disordered if k[1] not in steps}
+        failures += [self._unattributed(f) for f in final.unattributed if f.at < cutoff]
+        final.unattributed = [f for f in final.unattributed if f.at >= cutoff]
+        latencies = [s for s in final.latencies if s.step in steps]
+        final.latencies = [s for s in final.latencies if s.step not in steps]
+        final.got = {k: v for k, v in final.got.items() if k[0] not in retired}
+        final.arrivals = {k: v for k, v in final.arrivals.items() if k[1] not in steps}
+        for index in retired:
+            self._open_must.pop(index, None)
+            self.expectations[index] = None
+        self._index = _Index()
+        for index, exp in self._live():
+            self._index.add(index, exp)
+        return failures, latencies, retired
+
+    def forget_frames(self, conn: ConnectionId, frames: Sequence[ReceivedFrame]) -> None:
+        """The caller dropped these final frames from the head of ``conn``'s history."""
+        self._consumed[conn] = self._consumed.get(conn, 0) - len(frames)
+        for frame in frames:
+            self._final.attributions.pop((conn, frame.seq), None)
+
+    def consumed(self, conn: ConnectionId) -> int:
+        """How many of ``conn``'s kept frames are final (attributed for good)."""
+        return self._consumed.get(conn, 0)
+
+    def _live(self) -> Iterable[tuple[int, ExpectedEvent]]:
+        return ((i, exp) for i, exp in enumerate(self.expectations) if exp is not None)
 
     # ---- attribution of one frame ------------------------------------------------------------------
 
@@ -270,12 +323,7 @@ class DeliveryJudge:
         for frame in final.unattributed + scratch.unattributed:
             failures.append(self._unattributed(frame))
         for index, frame in final.leaks + scratch.leaks:
-            exp = self.expectations[index]
-            failures.append(self._failure(
-                "leak", f"{exp.event_type} (step {exp.step}) reached {frame.conn}, which must not receive it",
-                frame.conn, exp=exp, observed=frame.data,
-                details={"seq": frame.seq, "attributed": True,
-                         "rest_readable": self.classify(frame) is not Delivery.MUST_NOT}))
+            failures.append(self._leak(index, frame))
         failures += final.failures + scratch.failures
         for key in sorted(final.duplicates | scratch.duplicates):
             failures.append(self._duplicate(key, scratch.copies(key)))
@@ -285,9 +333,20 @@ class DeliveryJudge:
         report.latencies = final.latencies + scratch.latencies
         return report
 
-    def _losses(self, scratch: _Ledger, closed: Mapping[ConnectionId, ConnectionClosed]) -> list[CheckFailure]:
+    def _leak(self, index: int, frame: ReceivedFrame) -> CheckFailure:
+        exp = self.expectations[index]
+        return self._failure(
+            "leak", f"{exp.event_type} (step {exp.step}) reached {frame.conn}, which must not receive it",
+            frame.conn, exp=exp, observed=frame.data,
+            details={"seq": frame.seq, "attributed": True,
+                     "rest_readable": self.classify(frame) is not Delivery.MUST_NOT})
+
+    def _losses(self, scratch: _Ledger, closed: Mapping[ConnectionId, ConnectionClosed],
+                only: set[int] | None = None) -> list[CheckFailure]:
         out = []
         for index, conns in self._open_must.items():
+            if only is not None and index not in only:
+                continue
             exp = self.expectations[index]
             invoked = self.invoked.get(exp.step)
             for conn in sorted(conns):

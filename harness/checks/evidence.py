@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
 from harness.checks.types import CheckFailure
 
 __all__ = ["EVIDENCE_BYTES", "EXCERPT_CHARS", "FAILURES_PER_KIND", "bounded", "cap_per_kind", "digest_record",
-           "excerpt_of", "is_truncated"]
+           "excerpt_of", "is_omission", "is_truncated", "omission_record"]
 
 EVIDENCE_BYTES = 4096
 """Largest JSON text of one value a failure embeds as it is."""
@@ -75,22 +76,37 @@ def is_truncated(value: Any) -> bool:
 def cap_per_kind(failures: list[CheckFailure], limit: int = FAILURES_PER_KIND) -> list[CheckFailure]:
     """The first ``limit`` failures of each ``check/kind``, in order; for a kind with more, its last
     listed failure is followed by one record saying how many were left out (``details.omitted``).
+    Omission records already in ``failures`` (a soak's retired history, harness.checks.retirement)
+    add their counts to that one record.
 
     A server can make one scenario fail in an unbounded number of distinct ways (a flood of frames of
     20,000 different event types); the report lists enough of each kind to act on and stays small."""
-    seen: dict[tuple[str, str], int] = {}
+    seen: Counter[tuple[str, str]] = Counter()
+    omitted: Counter[tuple[str, str]] = Counter()
     kept: list[CheckFailure] = []
     for failure in failures:
         key = (failure.check.value, failure.kind)
-        seen[key] = seen.get(key, 0) + 1
+        if is_omission(failure):
+            omitted[key] += failure.details["omitted"]
+            continue
+        seen[key] += 1
         if seen[key] <= limit:
             kept.append(failure)
-    for (check, kind), count in seen.items():
-        if count > limit:
-            last = max(i for i, f in enumerate(kept) if (f.check.value, f.kind) == (check, kind))
-            omitted = count - limit
-            kept.insert(last + 1, replace(
-                kept[last], message=f"… and {omitted} more {check}/{kind} failures, not listed",
-                step=None, event_type=None, conn=None, client=None, expected=None, observed=None,
-                details={"omitted": omitted}))
+        else:
+            omitted[key] += 1
+    for (check, kind), count in omitted.items():
+        listed = [i for i, f in enumerate(kept) if (f.check.value, f.kind) == (check, kind)]
+        if listed:
+            kept.insert(listed[-1] + 1, omission_record(kept[listed[-1]], count))
     return kept
+
+
+def omission_record(last: CheckFailure, omitted: int) -> CheckFailure:
+    """The record that follows the last listed failure of a kind: ``omitted`` more were not listed."""
+    return replace(last, message=f"… and {omitted} more {last.check.value}/{last.kind} failures, not listed",
+                   step=None, event_type=None, conn=None, client=None, expected=None, observed=None,
+                   details={"omitted": omitted})
+
+
+def is_omission(failure: CheckFailure) -> bool:
+    return isinstance(failure.details.get("omitted"), int) and failure.conn is None and failure.step is None

@@ -179,6 +179,9 @@ class GatewayConnection:
         self.extra_headers = dict(extra_headers or {})
 
         self.frames: list[ReceivedFrame] = []
+        self.frames_retired = 0
+        """Frames judged for good and dropped from the head of ``frames`` (a soak's bounded memory):
+        ``frames[i]`` has ``seq == frames_retired + i``."""
         self.closed: ConnectionClosed | None = None
         self.opened_at: float | None = None
         self.user_id: str | None = None
@@ -443,7 +446,7 @@ class GatewayConnection:
         else:
             raw, (t, d, err) = SHARED.get(message)
         frame = ReceivedFrame(
-            conn=self.conn_id, seq=len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
+            conn=self.conn_id, seq=self.frames_retired + len(self.frames), at=at, raw=raw, event_type=t, data=d, envelope_error=err
         )
         self.frames.append(frame)
         if t == "ready" and self.user_id is None and isinstance(d, dict) and isinstance(d.get("user_id"), str):
@@ -455,6 +458,12 @@ class GatewayConnection:
                 self.callback_errors.append(exc)
                 log.debug("%s: on_frame callback failed", self.conn_id, exc_info=True)  # the session reports it
         self._wake()
+
+    def retire_frames(self, count: int) -> list[ReceivedFrame]:
+        """Drop the ``count`` oldest frames (the caller has judged them for good); returns them."""
+        dropped, self.frames[:count] = self.frames[:count], []
+        self.frames_retired += len(dropped)
+        return dropped
 
     def _finish(self) -> None:
         if self.closed is None:

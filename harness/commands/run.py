@@ -14,8 +14,9 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
+from harness.checks.retirement import LatencyHistogram
 from harness.checks.types import CheckClass, LatencySample
 from harness.clients.profile_names import profile_argument
 from contracts.server_profiles import SERVER_PROFILES
@@ -276,7 +277,8 @@ def build_target(options: RunOptions) -> Target:
 def assemble(options: RunOptions, description: str, results: list[ScenarioResult], seed: int,
              started: dt.datetime, duration: float, crash: HarnessError | None,
              interrupted: bool = False, samples: Sequence[LatencySample] = (), *,
-             cause: RunCause | None = None) -> RunResult:
+             cause: RunCause | None = None, retired_latencies: Mapping[str, LatencyHistogram] | None = None,
+             ) -> RunResult:
     summary = summarise(results)
     report = None if options.baseline is None else baseline_report(
         options.baseline, results, path=str(options.baseline_path or ""), strict=options.baseline_strict)
@@ -291,6 +293,6 @@ def assemble(options: RunOptions, description: str, results: list[ScenarioResult
                                  legacy_overrides=options.legacy_overrides,
                                  server_profile=options.server_profile,
                                  target_profile=options.target_profile.name if options.target_profile else None),
-        summary=summary, coverage=coverage(results), latency=latency_stats(list(samples)),
+        summary=summary, coverage=coverage(results), latency=latency_stats(list(samples), retired_latencies),
         scenarios=results, baseline=report,
     )

@@ -95,12 +95,13 @@ async def _soak(options: RunOptions, plan: SoakPlan, seed: int, redactor: Redact
     finally:
         await target.stop()
         run = assemble(options, description, results, seed, started_wall, time.monotonic() - started, None,
-                       samples=session.latencies)
+                       samples=session.latencies, retired_latencies=session.evaluator.retired.latencies)
         write_reports(run, redactor, report_dir=options.report_dir, json_path=options.json_path)
         console.summary(run)
     figures = throughput(result, plan, session)
     console.out.print(f"soak throughput: {figures['mutations']} mutations, {figures['frames']} frames checked "
-                      f"({figures['frames'] / max(result.duration_s, 1e-6):.0f} frames/s over the whole run), "
+                      f"({figures['frames'] / max(result.duration_s, 1e-6):.0f} frames/s over the whole run; "
+                      f"{figures['frames_retired']} judged for good and dropped from memory as it went), "
                       f"peak harness memory {peak_rss_mb():.0f} MB ({peak_rss_mb() / plan.clients:.2f} MB per client)",
                       soft_wrap=True, highlight=False)
     return 0 if run.status == "passed" else 1

@@ -149,7 +149,7 @@ def _closed_entry(source: FrameSource, started_at: float, redactor: "_MemoRedact
 
 def _action_log(recorder: Recorder, redactor: Redactor, stop: threading.Event) -> dict[str, Any]:
     expected_by_step: dict[int, list[dict[str, Any]]] = {}
-    for exp in recorder.expectations:
+    for exp in recorder.live_expectations():
         expected_by_step.setdefault(exp.step, []).append({
             "order": exp.order, "event_type": exp.event_type, "match": _plain(exp.match),
             "audience": {conn: delivery.value for conn, delivery in exp.audience.items()},

@@ -17,6 +17,7 @@ from harness.checks.frame_cache import FrameCheckCache
 from dataclasses import replace
 
 from harness.checks.limits import check_limits
+from harness.checks.retirement import Retired
 from harness.checks.types import CheckClass, CheckFailure
 from harness.engine.compat import relax_delivery
 from harness.history import ConnectionId, ReceivedFrame
@@ -53,6 +54,8 @@ class Evaluator:
         self._expectations_seen = 0
         self._created: list[Attribution] = []
         self._cache = FrameCheckCache()
+        self.retired = Retired()
+        """The verdict of what ``retire`` forgot."""
 
     def take_message_creates(self) -> list[Attribution]:
         """``message_create`` attributions made since the last call (the runner binds gateway-created
@@ -70,6 +73,7 @@ class Evaluator:
         if CheckClass.DELIVERY in self.disabled:
             report.failures = []
         report.failures = relax_delivery(report.failures, self.profiles)
+        report.failures += [f for f in self.retired.failures() if f.check is CheckClass.DELIVERY]
         return report
 
     async def catch_up(self) -> None:
@@ -102,7 +106,8 @@ class Evaluator:
         """Contract and redaction failures of every frame recorded so far (each frame checked once, and
         each distinct frame text validated once: a fanout's copies share one verdict)."""
         self._check_frames(budget=None)
-        return list(self._frame_failures) + self._limit_failures()
+        retired = [f for f in self.retired.failures() if f.check is not CheckClass.DELIVERY]
+        return retired + list(self._frame_failures) + self._limit_failures()
 
     def _check_frames(self, budget: int | None) -> bool:
         """Check up to ``budget`` new frames (all when None); True when none is left."""
@@ -125,6 +130,39 @@ class Evaluator:
                 if budget <= 0:
                     return all(self._checked.get(c, 0) >= len(s.frames) for c, s in self.recorder.sources.items())
         return True
+
+    def retire(self, keep_s: float) -> dict[ConnectionId, int]:
+        """Judge for good and forget everything older than ``keep_s`` before the horizon (a soak does
+        this at each interval check, so its memory holds a window, not the whole run): expectations
+        invoked earlier, and frames received earlier once attributed and checked. Their failures and
+        latencies go to ``retired``; returns how many frames each connection dropped."""
+        cutoff = self.horizon() - max(keep_s, self.deadline_s)
+        frames = self._frames_with_new_expectations()
+        self._judge.advance(frames, horizon=self.horizon(), budget=10**12)
+        self._check_frames(budget=None)
+        failures, latencies, indices = self._judge.retire(cutoff, self.recorder.closes())
+        self.recorder.retire_expectations(indices)
+        self.retired.expectations += len(indices)
+        self.retired.add_latencies(latencies)
+        self.retired.add_failures(relax_delivery(failures, self.profiles) if CheckClass.DELIVERY not in self.disabled else [])
+        self.retired.add_failures(self._frame_failures)
+        self._frame_failures = []
+        return self._retire_frames(cutoff)
+
+    def _retire_frames(self, cutoff: float) -> dict[ConnectionId, int]:
+        dropped: dict[ConnectionId, int] = {}
+        for conn, source in self.recorder.sources.items():
+            frames, limit = source.frames, min(self._checked.get(conn, 0), self._judge.consumed(conn))
+            count = 0
+            while count < limit and frames[count].at < cutoff:
+                count += 1
+            if count:
+                old = source.retire_frames(count)
+                self._judge.forget_frames(conn, old)
+                self._checked[conn] -= count
+                self.retired.frames += count
+                dropped[conn] = count
+        return dropped
 
     def _limit_failures(self) -> list[CheckFailure]:
         """Connections the harness ended because the server exceeded a size or history limit."""

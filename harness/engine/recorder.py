@@ -22,7 +22,11 @@ class FrameSource(Protocol):
     """A connection's recorded frames and how it ended (GatewayConnection and browser sockets)."""
 
     frames: list[ReceivedFrame]
+    """Kept frames, oldest first; ``frames[i]`` has ``seq == frames_retired + i``."""
+    frames_retired: int
     closed: ConnectionClosed | None
+
+    def retire_frames(self, count: int) -> list[ReceivedFrame]: ...
 
 
 class Recorder:
@@ -94,5 +98,19 @@ class Recorder:
         return [source.closed for source in self.sources.values() if source.closed is not None]
 
     def frame(self, conn: ConnectionId, seq: int) -> ReceivedFrame | None:
-        frames = self.sources[conn].frames
-        return frames[seq] if 0 <= seq < len(frames) else None
+        """The frame, if still kept (a soak drops frames it has judged for good)."""
+        source = self.sources[conn]
+        position = seq - source.frames_retired
+        return source.frames[position] if 0 <= position < len(source.frames) else None
+
+    def frames_received(self) -> int:
+        """Every frame recorded, kept or retired."""
+        return sum(source.frames_retired + len(source.frames) for source in self.sources.values())
+
+    def retire_expectations(self, indices: Iterable[int]) -> None:
+        """Forget expectations judged for good (their slots stay, so indices keep their meaning)."""
+        for index in indices:
+            self.expectations[index] = None  # type: ignore[call-overload]
+
+    def live_expectations(self) -> list[ExpectedEvent]:
+        return [exp for exp in self.expectations if exp is not None]

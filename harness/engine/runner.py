@@ -466,7 +466,7 @@ class ScenarioSession:
     async def _hydrate(self, observer: Observer) -> None:
         assert observer.primary is not None
         scope = self.model.live_scope(observer.primary.conn_id)
-        cursor = len(observer.primary.frames)
+        cursor = observer.primary.frames_retired + len(observer.primary.frames)
         try:
             view = await observer.replica.hydrate(scope)
         except SnapshotError as exc:
@@ -649,6 +649,15 @@ class ScenarioSession:
         soak checks a rotating sample at intervals and everyone at the end."""
         await self._settle(self._steps_done_last(), clients=clients)
 
+    def retire_history(self, keep_s: float) -> None:
+        """Judge for good and forget what is older than ``keep_s`` (a soak's bounded memory): every
+        view tracker notes the frames about to go first, so partial re-reads still know what changed."""
+        for label, observer in self.observers.items():
+            primary, tracker = observer.primary, self.view_trackers.get(label)
+            if primary is not None and tracker is not None and tracker.conn == primary.conn_id:
+                tracker.scan(primary.conn_id, primary.frames, observer.replica.merged, primary.frames_retired)
+        self.evaluator.retire(keep_s)
+
     async def _settle(self, step: int | None, *, whole: bool = False, clients: Collection[str] | None = None) -> None:
         """Poll until this step's MUST deliveries arrived and every replica converged, or the deadline.
         ``whole``: every client's whole view is read (else only what its frames can have changed);
@@ -718,7 +727,7 @@ class ScenarioSession:
             return []
         scope = self.model.live_scope(primary.conn_id)
         tracker = self.view_trackers.setdefault(label, ViewTracker())
-        tracker.scan(primary.conn_id, primary.frames, observer.replica.merged)
+        tracker.scan(primary.conn_id, primary.frames, observer.replica.merged, primary.frames_retired)
         if not whole and tracker.clean(scope) and not observer.replica.errors:
             self.view_reads["skipped"] += 1
             return []
@@ -846,7 +855,7 @@ class ScenarioSession:
             failures=[failure_record(f) for f in errors],
             warnings=[failure_record(f) for f in warnings],
             degradations=[failure_record(f) for f in degradations],
-            latency=latency_stats(self.latencies),
+            latency=latency_stats(self.latencies, self.evaluator.retired.latencies),
             error=self.error or self.degraded,
             harness_load=None if load is None else HarnessLoad.of(load),
         )

@@ -38,7 +38,7 @@ def build_timeline(recorder: Recorder, delivery: DeliveryReport, redactor: Redac
             closes[conn] = {"t_s": round(source.closed.at - zero, 4), "code": source.closed.code,
                             "reason": source.closed.reason, "by": source.closed.by}
     expected: dict[int, list[dict[str, Any]]] = {}
-    for exp in recorder.expectations:
+    for exp in recorder.live_expectations():
         expected.setdefault(exp.step, []).append({
             "order": exp.order, "event_type": exp.event_type,
             "match": {path: printable(value) for path, value in exp.match.items()},

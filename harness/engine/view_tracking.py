@@ -37,6 +37,7 @@ class ViewTracker:
     conn: str | None = None
     rest: ClientView | None = None
     cursor: int = 0
+    """``seq`` of the first frame not scanned yet."""
     merged: int = 0
     everything: bool = True
     user: bool = False
@@ -45,15 +46,19 @@ class ViewTracker:
     channel_lists: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
 
-    def scan(self, conn: str, frames: Sequence[ReceivedFrame], merged: int) -> None:
-        """Note what the frames since the last scan (and any finished REST re-read) can have changed."""
+    def scan(self, conn: str, frames: Sequence[ReceivedFrame], merged: int, first_seq: int = 0) -> None:
+        """Note what the frames since the last scan (and any finished REST re-read) can have changed.
+        ``frames`` starts at ``first_seq`` (a soak drops judged frames; one dropped unscanned makes the
+        next read whole)."""
         if conn != self.conn:
             self.conn, self.cursor, self.everything = conn, 0, True
         if merged != self.merged:
             self.merged, self.everything = merged, True
-        end = len(frames)
-        for position in range(self.cursor, end):
-            self._note(frames[position])
+        if self.cursor < first_seq:
+            self.cursor, self.everything = first_seq, True
+        end = first_seq + len(frames)
+        for seq in range(self.cursor, end):
+            self._note(frames[seq - first_seq])
         self.cursor = end
 
     def adopt(self, conn: str, view: ClientView, cursor: int, merged: int) -> None:

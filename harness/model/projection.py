@@ -65,6 +65,6 @@ def _messages(world: World, guild: Guild, visible: dict[str, ChannelView], scope
             continue
         channel = world.alias_of("channel", cid)
         msgs = {m.id: MessageView(m.content, {e: len(us) for e, us in m.reactions.items() if us})
-                for m in world.messages.values() if m.channel == channel and not m.deleted and m.id}
+                for m in world.channel_messages(channel) if not m.deleted and m.id}
         out[cid] = window(msgs)  # type: ignore[arg-type]
     return out

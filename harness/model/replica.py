@@ -59,6 +59,11 @@ class _Message:
 Handler = Callable[[dict[str, Any]], list[Refetch]]
 
 
+KEPT_MESSAGES = 2 * MESSAGE_WINDOW
+"""Messages a replica keeps per channel: the window compared, plus as many again so deletions seldom
+pull a message it dropped into the window (then it re-reads the channel, as after a full read)."""
+
+
 class Replica:
     def __init__(self, user_id: str | None = None) -> None:
         self.user_id = user_id
@@ -72,6 +77,8 @@ class Replica:
         stays here: guild events keep coming to a member's guild connection."""
         self.messages: dict[str, dict[str, _Message]] = {}
         """channel id -> loaded messages (a channel is absent until its messages were fetched)."""
+        self.partial: set[str] = set()
+        """Channels whose older messages the replica may not hold: read as a full window, or trimmed."""
         self.friends: dict[str, str] = {}
         self.incoming: dict[str, str] = {}
         self.outgoing: dict[str, str] = {}
@@ -116,8 +123,10 @@ class Replica:
         self.guilds = {gid: _from_view(g) for gid, g in view.guilds.items()}
         self.subscriptions = {pair for pair in view.scope.channels if pair[0] in view.scope.guilds}
         self.subscribed_guilds = set(view.scope.guilds)
-        self.messages = {c: {m: _Message(v.content, dict(v.reactions)) for m, v in msgs.items()}
-                         for g in view.guilds.values() for c, msgs in g.messages.items()}
+        self.messages, self.partial = {}, set()
+        for g in view.guilds.values():
+            for cid, msgs in g.messages.items():
+                self._load_messages(cid, msgs)
         self.friends = dict(view.friends)
         self.incoming, self.outgoing = dict(view.incoming), dict(view.outgoing)
         self.names = {**view.usernames, **view.friends}
@@ -162,8 +171,15 @@ class Replica:
             if fetched is None:
                 self.messages.pop(refetch.channel_id, None)
             else:
-                self.messages[refetch.channel_id] = {m: _Message(v.content, dict(v.reactions)) for m, v in fetched.items()}
+                self._load_messages(refetch.channel_id, fetched)
         return []
+
+    def _load_messages(self, cid: str, views: Mapping[str, MessageView]) -> None:
+        self.messages[cid] = {m: _Message(v.content, dict(v.reactions)) for m, v in views.items()}
+        if len(views) >= MESSAGE_WINDOW:
+            self.partial.add(cid)
+        else:
+            self.partial.discard(cid)
 
     def after_own_mutation(self, mutation: Any, result: Any) -> list[Refetch]:
         """What the client learns from its own REST responses."""
@@ -278,6 +294,9 @@ class Replica:
         if msgs is not None and d.get("message_id") not in msgs:
             reactions = {r["emoji"]: r["count"] for r in d.get("reactions", []) if r.get("count", 0) > 0}
             msgs[d["message_id"]] = _Message(d.get("content", ""), reactions)
+            if len(msgs) > KEPT_MESSAGES:  # a long-lived client keeps a bounded history, like a real one
+                del msgs[min(msgs)]
+                self.partial.add(d["channel_id"])
         return []
 
     def _message_update(self, d: dict[str, Any]) -> list[Refetch]:
@@ -291,8 +310,9 @@ class Replica:
         msgs = self._loaded(d)
         if msgs is None or msgs.pop(d.get("message_id"), None) is None:  # type: ignore[arg-type]
             return []
-        # With a full window, an older message slides into view that the replica never loaded.
-        return [Refetch("messages", d["guild_id"], d["channel_id"])] if len(msgs) >= MESSAGE_WINDOW - 1 else []
+        # Below a full window, an older message slides into view that the replica may never have loaded.
+        partial = d["channel_id"] in self.partial and len(msgs) < MESSAGE_WINDOW
+        return [Refetch("messages", d["guild_id"], d["channel_id"])] if partial else []
 
     def _message_reaction(self, d: dict[str, Any]) -> list[Refetch]:
         msgs = self._loaded(d)

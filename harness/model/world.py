@@ -198,6 +198,8 @@ class World:
     """(kind, server id) -> alias."""
     _role_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
     """role id -> (guild alias, role alias)."""
+    _channel_messages: dict[str, list[Message]] = field(default_factory=dict)
+    """channel alias -> its messages, oldest first (a projection reads one channel, not every message)."""
 
     # ---- aliases <-> ids -------------------------------------------------------------------------
 
@@ -251,6 +253,14 @@ class World:
             return self.channels[alias]
         except KeyError:
             raise ScenarioError(f"unknown channel alias {alias!r}") from None
+
+    def add_message(self, message: Message) -> None:
+        self.messages[message.alias] = message
+        self._channel_messages.setdefault(message.channel, []).append(message)
+
+    def channel_messages(self, channel: str) -> list[Message]:
+        """Every message ever posted in the channel (deleted ones flagged), oldest first."""
+        return self._channel_messages.get(channel, [])
 
     def message(self, alias: str) -> Message:
         try:

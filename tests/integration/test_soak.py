@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ def test_a_small_soak_passes_with_every_frame_checked_and_reports_progress(tmp_p
     progress = [line for line in done.stderr.splitlines() if line.startswith("soak ") and "events/s" in line]
     assert progress and "failures 0" in progress[-1]
     assert "soak throughput:" in done.stderr and "peak harness memory" in done.stderr
+    dropped = re.search(r"(\d+) judged for good and dropped from memory", done.stderr)
+    assert dropped and int(dropped.group(1)) > 0, "the interval checks retired nothing"
 
 
 def test_a_leak_planted_during_a_soak_is_caught(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from harness.model.mutations import JoinGuild, UpdateProfile
 from harness.model.mutations.base import RestResult
-from harness.model.replica import Refetch, Replica
+from harness.model.replica import KEPT_MESSAGES, Refetch, Replica
 from harness.model.views import (
     MESSAGE_WINDOW, ChannelView, ClientView, GuildView, MessageView, ProfileView, RoleView, Scope,
 )
@@ -102,12 +102,34 @@ def test_message_update_and_delete(replica: Replica) -> None:
     assert set(msgs(replica)) == {"M2"}
 
 
-def test_message_delete_with_a_full_window_refetches(replica: Replica) -> None:
-    for n in range(MESSAGE_WINDOW):
-        replica.apply("message_create", {"guild_id": G, "channel_id": C, "message_id": f"N{n:03d}", "content": "x"})
-    assert replica.apply("message_delete", {"guild_id": G, "channel_id": C, "message_id": "N000"}) == [
-        Refetch("messages", G, C)]
+def _create(replica: Replica, *ids: str) -> None:
+    for message_id in ids:
+        replica.apply("message_create", {"guild_id": G, "channel_id": C, "message_id": message_id, "content": "x"})
+
+
+def _delete(replica: Replica, message_id: str) -> list[Refetch]:
+    return replica.apply("message_delete", {"guild_id": G, "channel_id": C, "message_id": message_id})
+
+
+def test_a_channel_read_whole_needs_no_refetch_on_delete(replica: Replica) -> None:
+    _create(replica, *(f"N{n:03d}" for n in range(MESSAGE_WINDOW)))  # it saw every message of the channel
+    assert _delete(replica, "N050") == []
+    assert len(msgs(replica)) == MESSAGE_WINDOW and "M2" in msgs(replica)  # the oldest slides in: known
+
+
+def test_a_delete_below_a_full_window_read_refetches(replica: Replica) -> None:
+    full = {f"N{n:03d}": MessageView("x") for n in range(MESSAGE_WINDOW)}
+    replica.merge(Refetch("messages", G, C), full)  # REST gave a full window: older messages may exist
+    assert _delete(replica, "N000") == [Refetch("messages", G, C)]
+
+
+def test_a_long_lived_channel_keeps_a_bounded_history(replica: Replica) -> None:
+    _create(replica, *(f"N{n:04d}" for n in range(KEPT_MESSAGES * 3)))
+    assert len(replica.messages[C]) == KEPT_MESSAGES and min(replica.messages[C]) == f"N{KEPT_MESSAGES * 2:04d}"
     assert len(msgs(replica)) == MESSAGE_WINDOW
+    newest = sorted(replica.messages[C], reverse=True)
+    assert all(_delete(replica, m) == [] for m in newest[:MESSAGE_WINDOW])  # still a full window held
+    assert _delete(replica, newest[MESSAGE_WINDOW]) == [Refetch("messages", G, C)]  # below it: re-read
 
 
 def test_message_reaction_sets_the_count(replica: Replica) -> None:

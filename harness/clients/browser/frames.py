@@ -71,6 +71,8 @@ class BrowserSocket:
     """Redacted URL (the real one carries the access token)."""
     opened_at: float
     frames: list[ReceivedFrame] = field(default_factory=list)
+    frames_retired: int = 0
+    """Frames dropped from the head of ``frames``: ``frames[i]`` has ``seq == frames_retired + i``."""
     sent: list[SentFrame] = field(default_factory=list)
     closed: ConnectionClosed | None = None
     raw_url: str = field(default="", repr=False)
@@ -80,6 +82,12 @@ class BrowserSocket:
 
     def types(self) -> list[str | None]:
         return [f.event_type for f in self.frames]
+
+    def retire_frames(self, count: int) -> list[ReceivedFrame]:
+        """Drop the ``count`` oldest frames (the caller has judged them for good); returns them."""
+        dropped, self.frames[:count] = self.frames[:count], []
+        self.frames_retired += len(dropped)
+        return dropped
 
     def has(self, event_type: str) -> bool:
         return any(f.event_type == event_type for f in self.frames)
@@ -201,7 +209,7 @@ class FrameRecording:
         at = self.clock()
         raw, binary = _payload_text(payload)
         event_type, data, error = (None, None, "binary frame") if binary else parse_envelope(raw)
-        frame = ReceivedFrame(conn=sock.conn, seq=len(sock.frames), at=at, raw=raw,
+        frame = ReceivedFrame(conn=sock.conn, seq=sock.frames_retired + len(sock.frames), at=at, raw=raw,
                               event_type=event_type, data=data, envelope_error=error)
         sock.frames.append(frame)
         for callback in self._on_frame:

@@ -61,7 +61,7 @@ class CreateMessage(Mutation):
     def apply(self, world: World, result: RestResult) -> list[EventPrediction]:
         ch = world.channel(self.channel)
         msg = Message(self.message, ch.guild, self.channel, self.actor, self.content)
-        world.messages[self.message] = msg
+        world.add_message(msg)
         world.bind("message", self.message, result.body["message_id"])
         return [_new_message_event(world, msg, {"message_id": msg.id})]
 
@@ -102,7 +102,7 @@ class GatewayMessage(Mutation):
     def apply(self, world: World, result: RestResult) -> list[EventPrediction]:
         ch = world.channel(self.channel)
         msg = Message(self.message, ch.guild, self.channel, self.actor, self.content)
-        world.messages[self.message] = msg
+        world.add_message(msg)
         # No id yet: attribute by author + channel + content (scenarios keep gateway contents unique).
         match = {"channel_id": world.channel_id(self.channel), "author_id": world.user_id(self.actor),
                  "content": self.content}
