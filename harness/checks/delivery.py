@@ -188,35 +188,41 @@ class DeliveryJudge:
         retired expectation indices. The caller makes sure every frame before ``cutoff`` is final and
         ``cutoff`` is at least a deadline behind the horizon; a copy of a retired event arriving later
         is then judged as a frame no expectation claims (``unexpected``, or ``leak``)."""
-        final = self._final
         retired = {i for i, exp in self._live() if (at := self.invoked.get(exp.step)) is not None and at < cutoff}
-        steps = {self.expectations[i].step for i in retired}  # type: ignore[union-attr]
-        failures = self._losses(_Ledger(final), _first_closes(closes), only=retired)
+        steps = {exp.step for i, exp in self._live() if i in retired}
+        failures = self._retired_failures(retired, steps, cutoff, _first_closes(closes))
+        latencies = [s for s in self._final.latencies if s.step in steps]
+        self._forget(retired, steps, cutoff)
+        return failures, latencies, retired
+
+    def _retired_failures(self, retired: set[int], steps: set[int], cutoff: float,
+                          closed: Mapping[ConnectionId, ConnectionClosed]) -> list[CheckFailure]:
+        """What ``_verdict`` would say of the retired expectations and the unclaimed frames before ``cutoff``."""
+        final = self._final
+        failures = self._losses(_Ledger(), closed, only=retired)
         failures += [f for f in final.failures if f.step in steps]
+        failures += [self._leak(index, frame) for index, frame in final.leaks if index in retired]
+        failures += [self._duplicate(key, final.copies(key)) for key in sorted(final.duplicates) if key[0] in retired]
+        failures += [self._disorder(key, final.arrived(key)) for key in sorted(final.disordered) if key[1] in steps]
+        failures += [self._unattributed(frame) for frame in final.unattributed if frame.at < cutoff]
+        return failures
+
+    def _forget(self, retired: set[int], steps: set[int], cutoff: float) -> None:
+        final = self._final
         final.failures = [f for f in final.failures if f.step not in steps]
-        for index, frame in final.leaks:
-            if index in retired:
-                failures.append(self._leak(index, frame))
         final.leaks = [(i, f) for i, f in final.leaks if i not in retired]
-        for key in sorted(k for k in final.duplicates if k[0] in retired):
-            failures.append(self._duplicate(key, final.copies(key)))
         final.duplicates = {k for k in final.duplicates if k[0] not in retired}
-        for key in sorted(k for k in final.disordered if k[1] in steps):
-            failures.append(self._disorder(key, final.arrived(key)))
         final.disordered = {k for k in final.disordered if k[1] not in steps}
-        failures += [self._unattributed(f) for f in final.unattributed if f.at < cutoff]
         final.unattributed = [f for f in final.unattributed if f.at >= cutoff]
-        latencies = [s for s in final.latencies if s.step in steps]
         final.latencies = [s for s in final.latencies if s.step not in steps]
         final.got = {k: v for k, v in final.got.items() if k[0] not in retired}
         final.arrivals = {k: v for k, v in final.arrivals.items() if k[1] not in steps}
         for index in retired:
             self._open_must.pop(index, None)
             self.expectations[index] = None
-        self._index = _Index()
+        self._index = _Index()  # rebuilt from the kept window: cheaper than unlinking each retired entry
         for index, exp in self._live():
             self._index.add(index, exp)
-        return failures, latencies, retired
 
     def forget_frames(self, conn: ConnectionId, frames: Sequence[ReceivedFrame]) -> None:
         """The caller dropped these final frames from the head of ``conn``'s history."""

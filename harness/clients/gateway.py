@@ -175,7 +175,8 @@ class GatewayConnection:
         self.history_budget_bytes = history_budget_bytes
         self.history_budget_frames = history_budget_frames
         self.received_bytes = 0
-        """Frame text read so far (counted against the history budget, harness/clients/gateway_limits.py)."""
+        """Frame text held: read and not retired (counted against the history budget,
+        harness/clients/gateway_limits.py; a soak retires judged frames, so a long run is not a flood)."""
         self.extra_headers = dict(extra_headers or {})
 
         self.frames: list[ReceivedFrame] = []
@@ -463,6 +464,7 @@ class GatewayConnection:
         """Drop the ``count`` oldest frames (the caller has judged them for good); returns them."""
         dropped, self.frames[:count] = self.frames[:count], []
         self.frames_retired += len(dropped)
+        self.received_bytes -= sum(len(frame.raw) for frame in dropped)
         return dropped
 
     def _finish(self) -> None:

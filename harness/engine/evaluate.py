@@ -11,21 +11,20 @@ not the whole history (a late frame of step 3 arriving during step 7 still belon
 from __future__ import annotations
 
 import asyncio
-
-from harness.checks.delivery import Attribution, DeliveryJudge, DeliveryReport
-from harness.checks.frame_cache import FrameCheckCache
+import sys
 from dataclasses import replace
 
+from contracts.profiles import PROFILES, ProtocolProfile
+from harness.checks.delivery import Attribution, DeliveryJudge, DeliveryReport
+from harness.checks.frame_cache import FrameCheckCache
 from harness.checks.limits import check_limits
 from harness.checks.retirement import Retired
 from harness.checks.types import CheckClass, CheckFailure
 from harness.engine.compat import relax_delivery
+from harness.engine.recorder import PAGE_EVENT_SLACK_S, Recorder
 from harness.history import ConnectionId, ReceivedFrame
 from harness.model.oracle import Model
-from harness.engine.recorder import Recorder
 from harness.redact import Redactor
-from contracts.profiles import PROFILES, ProtocolProfile
-from harness.engine.recorder import PAGE_EVENT_SLACK_S
 
 HORIZON_MARGIN_S = 0.05
 CATCH_UP_SLICE = 2000
@@ -131,38 +130,35 @@ class Evaluator:
                     return all(self._checked.get(c, 0) >= len(s.frames) for c, s in self.recorder.sources.items())
         return True
 
-    def retire(self, keep_s: float) -> dict[ConnectionId, int]:
-        """Judge for good and forget everything older than ``keep_s`` before the horizon (a soak does
-        this at each interval check, so its memory holds a window, not the whole run): expectations
-        invoked earlier, and frames received earlier once attributed and checked. Their failures and
-        latencies go to ``retired``; returns how many frames each connection dropped."""
+    def retire(self, keep_s: float) -> None:
+        """Judge for good and forget everything older than ``keep_s`` (at least the deadline) before the
+        horizon — a soak does this at each interval check, so its memory holds a window, not the whole
+        run: expectations invoked earlier, and frames received earlier once attributed and checked.
+        Their failures and latencies go to ``retired`` (docs/limits.md, "A soak's memory")."""
         cutoff = self.horizon() - max(keep_s, self.deadline_s)
-        frames = self._frames_with_new_expectations()
-        self._judge.advance(frames, horizon=self.horizon(), budget=10**12)
+        self._judge.advance(self._frames_with_new_expectations(), horizon=self.horizon(), budget=sys.maxsize)
         self._check_frames(budget=None)
         failures, latencies, indices = self._judge.retire(cutoff, self.recorder.closes())
         self.recorder.retire_expectations(indices)
         self.retired.expectations += len(indices)
         self.retired.add_latencies(latencies)
-        self.retired.add_failures(relax_delivery(failures, self.profiles) if CheckClass.DELIVERY not in self.disabled else [])
+        if CheckClass.DELIVERY not in self.disabled:
+            self.retired.add_failures(relax_delivery(failures, self.profiles))
         self.retired.add_failures(self._frame_failures)
         self._frame_failures = []
-        return self._retire_frames(cutoff)
+        self._retire_frames(cutoff)
 
-    def _retire_frames(self, cutoff: float) -> dict[ConnectionId, int]:
-        dropped: dict[ConnectionId, int] = {}
+    def _retire_frames(self, cutoff: float) -> None:
+        """Drop each connection's leading frames older than ``cutoff`` that are final and checked."""
         for conn, source in self.recorder.sources.items():
             frames, limit = source.frames, min(self._checked.get(conn, 0), self._judge.consumed(conn))
             count = 0
             while count < limit and frames[count].at < cutoff:
                 count += 1
             if count:
-                old = source.retire_frames(count)
-                self._judge.forget_frames(conn, old)
+                self._judge.forget_frames(conn, source.retire_frames(count))
                 self._checked[conn] -= count
                 self.retired.frames += count
-                dropped[conn] = count
-        return dropped
 
     def _limit_failures(self) -> list[CheckFailure]:
         """Connections the harness ended because the server exceeded a size or history limit."""
