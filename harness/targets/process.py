@@ -106,6 +106,10 @@ def _atexit_hook() -> None:
     _run_exit_cleanups()
 
 
+_CLEANUP_SIGNALS = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
+"""Signals the main thread must receive (its handlers stop every registered process)."""
+
+
 def _signal_handler(signum: int, frame: Any) -> None:
     try:
         kill_all_registered(grace=1.0)
@@ -212,6 +216,10 @@ class ManagedProcess:
             self._threads.append(t)
 
     def _drain(self, stream_name: str, pipe: IO[bytes] | None) -> None:
+        # A process-directed signal may be delivered to any thread that does not block it; taken by a
+        # drain thread, it leaves the main thread asleep in its event loop's select (no wakeup fd
+        # unless the loop handles signals itself), so the cleanup handler would wait for its timeout.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)
         if pipe is None:
             return
         callback = self._on_line[stream_name]
