@@ -18,7 +18,7 @@ from harness.checks.types import CheckFailure, LatencySample
 from harness.engine.evidence_depth import bounded_depth
 from harness.model.world import LegacyOverrideMode
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 ScenarioStatus = Literal["passed", "failed", "error", "skipped", "degraded", "known"]
 """``degraded`` (since 1.2): no failure, but expected degradation of an older client or server version.
@@ -109,6 +109,8 @@ class ScenarioResult(_Model):
     duration_s: float
     clients: list[ClientRecord] = Field(default_factory=list)
     steps: list[StepRecord] = Field(default_factory=list)
+    steps_omitted: int = 0
+    """Since 1.3: steps not listed (a soak lists every step not ``ok`` and its last ones, docs/limits.md)."""
     failures: list[FailureRecord] = Field(default_factory=list)
     warnings: list[FailureRecord] = Field(default_factory=list)
     degradations: list[FailureRecord] = Field(default_factory=list)

@@ -34,7 +34,7 @@ from harness.clients.simulated import SimulatedClient
 from harness.clients.snapshot import SnapshotError, fetch_view, refresh_view
 from harness.errors import BrowserUnavailable, HarnessError, ScenarioError, TargetError
 from harness.engine.evaluate import Evaluator, protocol_profile
-from harness.history import Outcome
+from harness.history import Action, Outcome
 from harness.engine.leak_probe import annotate_leaks
 from harness.engine.nemesis import run_nemesis
 from harness.engine.session_api import Observer
@@ -102,6 +102,9 @@ class RunnerOptions:
     """Seeding parts and client lanes set up at once (harness.engine.lanes)."""
     read_concurrency: int = 32
     """Clients whose convergence reads run at once."""
+    steps_listed: int | None = None
+    """At most this many ``ok`` steps in the result (the last ones; every other step is listed), the rest
+    counted in ``steps_omitted``: a soak's hour is some 72,000 steps. None lists every step."""
     freeze_after_start_clients: int = 100
     """From this many observers on, the objects built while starting are frozen out of the garbage
     collector's sight (a full collection of a large population's heap stalled the loop for seconds)."""
@@ -840,6 +843,7 @@ class ScenarioSession:
             self.failures = [_excused_by_overload(f) for f in self.failures]
             if not any(f.is_error for f in self.failures):  # real findings (a leak, a loss) still fail it
                 self.error = self.error or load.describe()
+        listed = _listed_steps(self.recorder.actions, self.options.steps_listed)
         errors = cap_per_kind(_dedupe([f for f in self.failures if f.is_error]))
         warnings = cap_per_kind(_dedupe([f for f in self.failures if f.severity == "warning"]))
         degradations = cap_per_kind(_dedupe([f for f in self.failures if f.severity == "degraded"]))
@@ -851,7 +855,8 @@ class ScenarioSession:
             status=status, duration_s=round(duration, 3),
             clients=[self._client_record(o) for o in self.observers.values()]
             + [self._browser_record(b) for b in self.browser_observers.values()],
-            steps=[self._step_record(a) for a in self.recorder.actions],
+            steps=[self._step_record(a) for a in listed],
+            steps_omitted=len(self.recorder.actions) - len(listed),
             failures=[failure_record(f) for f in errors],
             warnings=[failure_record(f) for f in warnings],
             degradations=[failure_record(f) for f in degradations],
@@ -877,6 +882,14 @@ class ScenarioSession:
                           started_s=round(action.invoked_at - self.recorder.started_at, 4),
                           duration_ms=None if duration is None else round(duration, 2),
                           detail={k: v for k, v in action.detail.items() if isinstance(v, (str, int, float, bool))})
+
+
+def _listed_steps(actions: list[Action], limit: int | None) -> list[Action]:
+    """Every action, or with a ``limit`` every one not ``ok`` and the last ``limit`` that are, in order."""
+    if limit is None or len(actions) <= limit:
+        return actions
+    last_ok = {id(a) for a in [a for a in actions if a.outcome == "ok"][-limit:]}
+    return [a for a in actions if a.outcome != "ok" or id(a) in last_ok]
 
 
 GATEWAY_DROPPED = RestResult(0, None, {})
