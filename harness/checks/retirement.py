@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from harness.checks.evidence import FAILURES_PER_KIND, omission_record
+from harness.checks.evidence import cap_per_kind
 from harness.checks.types import CheckFailure, LatencySample
 
 BUCKET_GROWTH = 1.01
@@ -66,7 +66,7 @@ class Retired:
     """Frames judged, checked and dropped from the connections' histories."""
     expectations: int = 0
     _failures: list[CheckFailure] = field(default_factory=list)
-    _counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """At most ``FAILURES_PER_KIND`` of each kind, then one record counting the rest (``cap_per_kind``)."""
 
     def add_latencies(self, samples: Iterable[LatencySample]) -> None:
         for sample in samples:
@@ -74,18 +74,9 @@ class Retired:
             self.latency_samples += 1
 
     def add_failures(self, failures: Iterable[CheckFailure]) -> None:
-        for failure in failures:
-            key = (failure.check.value, failure.kind)
-            self._counts[key] += 1
-            if self._counts[key] <= FAILURES_PER_KIND:
-                self._failures.append(failure)
+        self._failures = cap_per_kind(self._failures + list(failures))
 
     def failures(self) -> list[CheckFailure]:
         """The failures kept, and for each kind with more a record counting those not kept
         (:func:`harness.checks.evidence.cap_per_kind` adds such counts to its own)."""
-        out = list(self._failures)
-        for (check, kind), count in self._counts.items():
-            if count > FAILURES_PER_KIND:
-                last = next(f for f in reversed(self._failures) if (f.check.value, f.kind) == (check, kind))
-                out.append(omission_record(last, count - FAILURES_PER_KIND))
-        return out
+        return list(self._failures)

@@ -92,7 +92,7 @@ async def _one_size(n: int, timeout_s: float) -> dict[str, Any]:
         result = await session.run()
         wall, harness_cpu = time.monotonic() - began, time.process_time() - cpu
         server_after = cpu_seconds_of(target.pid)
-    frames = sum(len(source.frames) for source in session.recorder.sources.values())
+    frames = session.recorder.frames_received()
     load = result.harness_load
     return {
         "clients": len(spec.clients), "status": result.status, "failures": len(result.failures),

@@ -207,7 +207,7 @@ class _Progress:
         self._frames = self._frames_now()
 
     def _frames_now(self) -> int:
-        return frames_recorded(self.session)
+        return self.session.recorder.frames_received()
 
     def sample(self, final: bool = False) -> SoakProgress:
         now, frames = time.monotonic(), self._frames_now()
@@ -235,12 +235,8 @@ class _Progress:
         return frame is not None and frame.at >= self.session.evaluator.horizon()
 
 
-def frames_recorded(session: ScenarioSession) -> int:
-    return session.recorder.frames_received()
-
-
 def throughput(result: ScenarioResult, plan: SoakPlan, session: ScenarioSession) -> dict[str, Any]:
-    frames = frames_recorded(session)
+    frames = session.recorder.frames_received()
     mutations = sum(1 for a in session.recorder.actions if a.kind == "mutation")
     return {"clients": plan.clients, "guilds": plan.guild_count, "mutations": mutations,
             "frames": frames, "frames_judged": session.evaluator.frames_judged,
